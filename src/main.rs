@@ -1,1 +1,52 @@
-fn main() {}
+//! `nim-operator`: the reference operator and CLI of the NIM SDK.
+//!
+//! Exit codes: 0 success, 1 the input has errors (validation or plan errors), 2 the input could
+//! not be read (missing file, bad YAML, bad flags).
+
+mod cmd;
+mod manifest;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "nim-operator", version, about = "Declarative NVIDIA NIM serving on Kubernetes")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the four NIM CRDs as one multi-document YAML stream (for `kubectl apply -f -`).
+    Crds,
+    /// Check NIM objects in YAML files or directories against the CRD schema and CEL rules.
+    Validate {
+        /// Files or directories (multi-document YAML; `List` objects are expanded).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let code = match cli.command {
+        Command::Crds => match cmd::crds::run() {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                2
+            }
+        },
+        Command::Validate { paths } => cmd::validate::run(&paths),
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(2))
+}

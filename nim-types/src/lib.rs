@@ -22,6 +22,8 @@ pub mod conditions;
 pub mod crd;
 pub mod external;
 pub mod inventory;
+#[cfg(feature = "validate")]
+pub mod validate;
 
 pub use crd::common::*;
 pub use crd::nimbuild::*;

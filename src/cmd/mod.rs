@@ -1,0 +1,4 @@
+//! One module per CLI command.
+
+pub mod crds;
+pub mod validate;
