@@ -12,7 +12,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "nim-operator", version, about = "Declarative NVIDIA NIM serving on Kubernetes")]
+#[command(
+    name = "nim-operator",
+    version,
+    about = "Declarative NVIDIA NIM serving on Kubernetes"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -20,7 +20,11 @@ pub struct Document {
 impl Document {
     /// `Kind/name` for messages.
     pub fn kind_name(&self) -> String {
-        let kind = self.object.get("kind").and_then(Value::as_str).unwrap_or("<no kind>");
+        let kind = self
+            .object
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("<no kind>");
         let name = self
             .object
             .pointer("/metadata/name")
@@ -55,7 +59,9 @@ pub enum ReadError {
         message: String,
     },
     /// A document is not a Kubernetes object.
-    #[error("{path}: document {index}: not a Kubernetes object (expected a mapping with apiVersion and kind)")]
+    #[error(
+        "{path}: document {index}: not a Kubernetes object (expected a mapping with apiVersion and kind)"
+    )]
     NotAnObject {
         /// The path.
         path: PathBuf,
@@ -85,7 +91,10 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
 }
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadError> {
-    let io = |source| ReadError::Io { path: path.to_path_buf(), source };
+    let io = |source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let meta = std::fs::metadata(path).map_err(io)?;
     if !meta.is_dir() {
         out.push(path.to_path_buf());
@@ -141,7 +150,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Document>, ReadError> {
     Ok(out)
 }
 
-fn flatten(path: &Path, index: usize, doc: Value, out: &mut Vec<Document>) -> Result<(), ReadError> {
+fn flatten(
+    path: &Path,
+    index: usize,
+    doc: Value,
+    out: &mut Vec<Document>,
+) -> Result<(), ReadError> {
     let is_list = doc
         .get("kind")
         .and_then(Value::as_str)
@@ -151,17 +165,31 @@ fn flatten(path: &Path, index: usize, doc: Value, out: &mut Vec<Document>) -> Re
         if let Some(Value::Array(items)) = doc.get("items") {
             for item in items {
                 if !item.is_object() {
-                    return Err(ReadError::NotAnObject { path: path.to_path_buf(), index });
+                    return Err(ReadError::NotAnObject {
+                        path: path.to_path_buf(),
+                        index,
+                    });
                 }
-                out.push(Document { file: path.to_path_buf(), index, object: item.clone() });
+                out.push(Document {
+                    file: path.to_path_buf(),
+                    index,
+                    object: item.clone(),
+                });
             }
         }
         return Ok(());
     }
     if doc.get("kind").is_none() || doc.get("apiVersion").is_none() {
-        return Err(ReadError::NotAnObject { path: path.to_path_buf(), index });
+        return Err(ReadError::NotAnObject {
+            path: path.to_path_buf(),
+            index,
+        });
     }
-    out.push(Document { file: path.to_path_buf(), index, object: doc });
+    out.push(Document {
+        file: path.to_path_buf(),
+        index,
+        object: doc,
+    });
     Ok(())
 }
 

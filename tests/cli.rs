@@ -32,10 +32,18 @@ fn crds_prints_four_yaml_documents_that_parse_back() {
     let out = bin(&["crds"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&stdout(&out)).unwrap();
-    let names: Vec<&str> = docs.iter().filter_map(|d| d["metadata"]["name"].as_str()).collect();
+    let names: Vec<&str> = docs
+        .iter()
+        .filter_map(|d| d["metadata"]["name"].as_str())
+        .collect();
     assert_eq!(
         names,
-        ["nimcaches.apps.nvidia.com", "nimservices.apps.nvidia.com", "nimpipelines.apps.nvidia.com", "nimbuilds.apps.nvidia.com"]
+        [
+            "nimcaches.apps.nvidia.com",
+            "nimservices.apps.nvidia.com",
+            "nimpipelines.apps.nvidia.com",
+            "nimbuilds.apps.nvidia.com"
+        ]
     );
     assert!(docs.iter().all(|d| d["kind"] == "CustomResourceDefinition"));
 }
@@ -43,7 +51,13 @@ fn crds_prints_four_yaml_documents_that_parse_back() {
 #[test]
 fn validate_accepts_the_examples_and_samples() {
     let out = bin(&["validate", "examples", "nim-types/tests/fixtures/samples"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("0 error(s)"), "{}", stderr(&out));
 }
 
@@ -67,13 +81,20 @@ fn validate_reports_one_line_per_problem_and_exits_1() {
 fn validate_exits_2_on_unreadable_or_unparsable_input() {
     let out = bin(&["validate", "does/not/exist.yaml"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("does/not/exist.yaml: cannot read"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("does/not/exist.yaml: cannot read"),
+        "{}",
+        stderr(&out)
+    );
 
     let path = temp_file("broken.yaml", "apiVersion: v1\nkind: [\n");
     let out = bin(&["validate", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("invalid YAML") && err.contains("line 2"), "{err}");
+    assert!(
+        err.contains("invalid YAML") && err.contains("line 2"),
+        "{err}"
+    );
 }
 
 #[test]

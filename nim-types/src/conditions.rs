@@ -58,7 +58,8 @@ pub mod nimbuild_conditions {
     /// Reconcile failed.
     pub const RECONCILE_FAILED: &str = "NIM_BUILD_RECONCILE_FAILED";
     /// Several buildable profiles and none chosen.
-    pub const MULTIPLE_BUILDABLE_PROFILES_FOUND: &str = "NIM_BUILD_MULTIPLE_BUILDABLE_PROFILES_FOUND";
+    pub const MULTIPLE_BUILDABLE_PROFILES_FOUND: &str =
+        "NIM_BUILD_MULTIPLE_BUILDABLE_PROFILES_FOUND";
     /// Exactly one buildable profile.
     pub const SINGLE_BUILDABLE_PROFILE_FOUND: &str = "NIM_BUILD_SINGLE_BUILDABLE_PROFILE_FOUND";
     /// No buildable profile.

@@ -373,7 +373,15 @@ fn walk(schema: &Value, value: &Value, path: &str, root: bool, out: &mut Vec<Pro
         Value::String(s) => check_string(schema, s, path, out),
         Value::Number(n) => check_number(schema, n, path, out),
         Value::Array(items) => {
-            bounds(schema, "minItems", "maxItems", items.len(), path, "items", out);
+            bounds(
+                schema,
+                "minItems",
+                "maxItems",
+                items.len(),
+                path,
+                "items",
+                out,
+            );
             if let Some(item_schema) = schema.get("items") {
                 for (i, item) in items.iter().enumerate() {
                     walk(item_schema, item, &format!("{path}[{i}]"), false, out);
@@ -423,7 +431,10 @@ fn check_string(schema: &Value, s: &str, path: &str, out: &mut Vec<Problem>) {
                 &format!("Invalid value: {s:?}: {path} in body should match '{pattern}'"),
             )),
             Ok(_) => {}
-            Err(e) => out.push(error(path, &format!("schema pattern does not compile: {e}"))),
+            Err(e) => out.push(error(
+                path,
+                &format!("schema pattern does not compile: {e}"),
+            )),
         }
     }
 }

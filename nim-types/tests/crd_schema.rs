@@ -37,7 +37,9 @@ fn structural_violations(schema: &Value, path: &str, in_junctor: bool, out: &mut
             "description",
         ] {
             if obj.contains_key(forbidden) {
-                out.push(format!("{path}: `{forbidden}` inside anyOf/oneOf/allOf/not"));
+                out.push(format!(
+                    "{path}: `{forbidden}` inside anyOf/oneOf/allOf/not"
+                ));
             }
         }
     } else {
@@ -47,7 +49,9 @@ fn structural_violations(schema: &Value, path: &str, in_junctor: bool, out: &mut
             out.push(format!("{path}: missing `type`"));
         }
         if obj.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(false)) {
-            out.push(format!("{path}: x-kubernetes-preserve-unknown-fields must be true or absent"));
+            out.push(format!(
+                "{path}: x-kubernetes-preserve-unknown-fields must be true or absent"
+            ));
         }
         if obj.get("type").and_then(Value::as_str) == Some("array") && !obj.contains_key("items") {
             out.push(format!("{path}: array without `items`"));
@@ -61,8 +65,14 @@ fn structural_violations(schema: &Value, path: &str, in_junctor: bool, out: &mut
             out.push(format!("{path}: empty object schema (needs properties, additionalProperties or preserve-unknown-fields)"));
         }
     }
-    if obj.contains_key("properties") && obj.get("additionalProperties").is_some_and(|a| a != &Value::Bool(false)) {
-        out.push(format!("{path}: both `properties` and `additionalProperties`"));
+    if obj.contains_key("properties")
+        && obj
+            .get("additionalProperties")
+            .is_some_and(|a| a != &Value::Bool(false))
+    {
+        out.push(format!(
+            "{path}: both `properties` and `additionalProperties`"
+        ));
     }
     if let Some(props) = obj.get("properties").and_then(Value::as_object) {
         for (k, v) in props {
@@ -99,7 +109,11 @@ fn every_generated_schema_is_structural() {
         let schema = &versions[0]["schema"]["openAPIV3Schema"];
         let mut problems = Vec::new();
         structural_violations(schema, "$", false, &mut problems);
-        assert!(problems.is_empty(), "{name} is not structural:\n{}", problems.join("\n"));
+        assert!(
+            problems.is_empty(),
+            "{name} is not structural:\n{}",
+            problems.join("\n")
+        );
     }
 }
 
@@ -117,18 +131,51 @@ fn the_walker_catches_what_the_apiserver_rejects() {
     });
     let mut problems = Vec::new();
     structural_violations(&bad, "$", false, &mut problems);
-    assert!(problems.iter().any(|p| p.starts_with("$.free: missing `type`")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("choice.anyOf[0]: `type`")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("both: both")), "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("$.free: missing `type`")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("choice.anyOf[0]: `type`")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("both: both")),
+        "{problems:?}"
+    );
 }
 
 #[test]
 fn names_scope_subresources_and_printer_columns_match_nvidia() {
     let expected = [
-        ("nimcaches.apps.nvidia.com", "NIMCache", "nimcache", vec!["Status", "PVC", "Age"]),
-        ("nimservices.apps.nvidia.com", "NIMService", "nimservice", vec!["Status", "Age"]),
-        ("nimpipelines.apps.nvidia.com", "NIMPipeline", "nimpipeline", vec!["Status", "Age"]),
-        ("nimbuilds.apps.nvidia.com", "NIMBuild", "nimbuild", vec!["Status", "Age"]),
+        (
+            "nimcaches.apps.nvidia.com",
+            "NIMCache",
+            "nimcache",
+            vec!["Status", "PVC", "Age"],
+        ),
+        (
+            "nimservices.apps.nvidia.com",
+            "NIMService",
+            "nimservice",
+            vec!["Status", "Age"],
+        ),
+        (
+            "nimpipelines.apps.nvidia.com",
+            "NIMPipeline",
+            "nimpipeline",
+            vec!["Status", "Age"],
+        ),
+        (
+            "nimbuilds.apps.nvidia.com",
+            "NIMBuild",
+            "nimbuild",
+            vec!["Status", "Age"],
+        ),
     ];
     let crds: Vec<CustomResourceDefinition> = nim_types::crds();
     assert_eq!(crds.len(), expected.len());
@@ -141,7 +188,13 @@ fn names_scope_subresources_and_printer_columns_match_nvidia() {
         let v = &crd.spec.versions[0];
         assert_eq!(v.name, "v1alpha1");
         assert!(v.served && v.storage);
-        assert!(v.subresources.as_ref().and_then(|s| s.status.as_ref()).is_some(), "{name} status subresource");
+        assert!(
+            v.subresources
+                .as_ref()
+                .and_then(|s| s.status.as_ref())
+                .is_some(),
+            "{name} status subresource"
+        );
         let got: Vec<&str> = v
             .additional_printer_columns
             .iter()
@@ -156,27 +209,53 @@ fn names_scope_subresources_and_printer_columns_match_nvidia() {
 fn required_fields_defaults_and_bounds_follow_the_contract() {
     let crds = crd_values();
     let svc = &crds[1].1["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"];
-    let required: Vec<&str> = svc["required"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-    assert_eq!(required, ["image"], "authSecret is optional (main's relaxation)");
+    let required: Vec<&str> = svc["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        required,
+        ["image"],
+        "authSecret is optional (main's relaxation)"
+    );
     let port = &svc["properties"]["expose"]["properties"]["service"]["properties"]["port"];
     assert_eq!(port["default"], 8000);
     assert_eq!(port["minimum"], 1.0);
     assert_eq!(port["maximum"], 65535.0);
-    assert_eq!(svc["properties"]["inferencePlatform"]["default"], "standalone");
+    assert_eq!(
+        svc["properties"]["inferencePlatform"]["default"],
+        "standalone"
+    );
     assert_eq!(svc["properties"]["replicas"]["minimum"], 0.0);
     let hpa = &svc["properties"]["scale"]["properties"]["hpa"];
     assert_eq!(hpa["properties"]["minReplicas"]["default"], 1);
     assert_eq!(hpa["required"], serde_json::json!(["maxReplicas"]));
     let gw = &svc["properties"]["expose"]["properties"]["router"]["properties"]["gateway"];
-    assert_eq!(gw["required"], serde_json::json!(["name"]), "gateway.namespace is optional (documented relaxation)");
+    assert_eq!(
+        gw["required"],
+        serde_json::json!(["name"]),
+        "gateway.namespace is optional (documented relaxation)"
+    );
     assert_eq!(gw["properties"]["httpRoutesEnabled"]["default"], true);
-    let epp_config = &svc["properties"]["expose"]["properties"]["router"]["properties"]["eppConfig"]["properties"]["config"];
+    let epp_config = &svc["properties"]["expose"]["properties"]["router"]["properties"]["eppConfig"]
+        ["properties"]["config"];
     assert_eq!(epp_config["type"], "object");
     assert_eq!(epp_config["x-kubernetes-preserve-unknown-fields"], true);
-    let cache = &crds[0].1["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"];
-    let required: Vec<&str> = cache["required"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let cache =
+        &crds[0].1["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"];
+    let required: Vec<&str> = cache["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     assert_eq!(required, ["source", "storage"]);
-    assert_eq!(cache["properties"]["source"]["properties"]["dataStore"]["properties"]["namespace"]["default"], "default");
+    assert_eq!(
+        cache["properties"]["source"]["properties"]["dataStore"]["properties"]["namespace"]["default"],
+        "default"
+    );
 }
 
 /// Golden snapshot: `UPDATE_GOLDEN=1 cargo test -p nim-types --test crd_schema` rewrites it;
@@ -193,14 +272,18 @@ fn golden_snapshot_has_no_unreviewed_drift() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &rendered).unwrap();
     }
-    let golden = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1 to create it", path.display()));
+    let golden = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
+            path.display()
+        )
+    });
     if golden != rendered {
         let line = golden
             .lines()
             .zip(rendered.lines())
             .position(|(a, b)| a != b)
-            .map_or_else(|| golden.lines().count().min(rendered.lines().count()), |l| l);
+            .unwrap_or_else(|| golden.lines().count().min(rendered.lines().count()));
         panic!(
             "generated CRDs differ from {} at line {} (golden {:?} vs generated {:?}); if intended, rerun with UPDATE_GOLDEN=1 and review the diff",
             path.display(),

@@ -9,7 +9,10 @@ use serde_json::Value;
 
 fn samples() -> Vec<(String, Value)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/samples");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     files
         .into_iter()
@@ -25,8 +28,13 @@ fn samples() -> Vec<(String, Value)> {
 /// `1` serializes back as `"1"`, which the apiserver treats the same).
 fn leaves(v: &Value, path: &str, out: &mut BTreeSet<String>) {
     match v {
-        Value::Object(m) => m.iter().for_each(|(k, c)| leaves(c, &format!("{path}/{k}"), out)),
-        Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| leaves(c, &format!("{path}/{i}"), out)),
+        Value::Object(m) => m
+            .iter()
+            .for_each(|(k, c)| leaves(c, &format!("{path}/{k}"), out)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, c)| leaves(c, &format!("{path}/{i}"), out)),
         Value::String(s) => {
             out.insert(format!("{path}={s}"));
         }
@@ -38,7 +46,8 @@ fn leaves(v: &Value, path: &str, out: &mut BTreeSet<String>) {
 
 fn reserialize(kind: &str, v: &Value) -> Value {
     fn go<T: serde::de::DeserializeOwned + serde::Serialize>(v: &Value) -> Value {
-        let typed: T = serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("does not load: {e}"));
+        let typed: T =
+            serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("does not load: {e}"));
         serde_json::to_value(&typed).unwrap()
     }
     match kind {
@@ -54,11 +63,24 @@ fn reserialize(kind: &str, v: &Value) -> Value {
 fn samples_cover_every_kind_and_feature() {
     let names: Vec<String> = samples().into_iter().map(|(n, _)| n).collect();
     for needed in [
-        "nimcache-ngc", "nimcache-hf", "nimservice-basic", "nimservice-autoscaling", "nimservice-httproute",
-        "nimservice-grpcroute", "nimservice-router-ingress", "nimservice-multinode", "nimservice-dra",
-        "nimservice-epp", "nimservice-kserve", "nimpipeline-rag", "nimbuild",
+        "nimcache-ngc",
+        "nimcache-hf",
+        "nimservice-basic",
+        "nimservice-autoscaling",
+        "nimservice-httproute",
+        "nimservice-grpcroute",
+        "nimservice-router-ingress",
+        "nimservice-multinode",
+        "nimservice-dra",
+        "nimservice-epp",
+        "nimservice-kserve",
+        "nimpipeline-rag",
+        "nimbuild",
     ] {
-        assert!(names.iter().any(|n| n.starts_with(needed)), "missing sample {needed}");
+        assert!(
+            names.iter().any(|n| n.starts_with(needed)),
+            "missing sample {needed}"
+        );
     }
 }
 
@@ -73,7 +95,10 @@ fn every_sample_round_trips_without_losing_a_field() {
         let lost: Vec<&String> = before.difference(&after).collect();
         assert!(lost.is_empty(), "{name} lost fields: {lost:?}");
         let added: Vec<&String> = after.difference(&before).collect();
-        assert!(added.is_empty(), "{name} gained fields (we must not invent values for SSA): {added:?}");
+        assert!(
+            added.is_empty(),
+            "{name} gained fields (we must not invent values for SSA): {added:?}"
+        );
         // And a second trip is a fixed point.
         assert_eq!(reserialize(&kind, &back), back, "{name} is not stable");
     }

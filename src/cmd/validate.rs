@@ -53,7 +53,11 @@ fn check_document(validator: &Validator, doc: &Document, report: &mut Report) {
             Severity::Error => report.errors += 1,
             Severity::Warning => report.warnings += 1,
         }
-        let path = if p.path.is_empty() { "<object>" } else { &p.path };
+        let path = if p.path.is_empty() {
+            "<object>"
+        } else {
+            &p.path
+        };
         report
             .lines
             .push(format!("{}: {doc}: {path}: {}", p.severity, p.message));
@@ -66,9 +70,9 @@ fn check_document(validator: &Validator, doc: &Document, report: &mut Report) {
         && let Err(e) = typed_roundtrip(&defaulted)
     {
         report.errors += 1;
-        report
-            .lines
-            .push(format!("error: {doc}: <object>: does not load as a typed object: {e}"));
+        report.lines.push(format!(
+            "error: {doc}: <object>: does not load as a typed object: {e}"
+        ));
     }
 }
 

@@ -24,9 +24,11 @@ pub const GPU_RESOURCE: &str = "nvidia.com/gpu";
 /// DNS-1123 subdomain pattern used by NVIDIA's DRA fields.
 const DNS_SUBDOMAIN: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
 /// Prometheus duration pattern.
-const PROM_DURATION: &str = r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$";
+const PROM_DURATION: &str =
+    r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$";
 /// Router host domain name pattern.
-const HOST_DOMAIN: &str = r"^(([a-z0-9][a-z0-9\-]*[a-z0-9])|[a-z0-9]+\.)*([a-z]+|xn\-\-[a-z0-9]+)\.?$";
+const HOST_DOMAIN: &str =
+    r"^(([a-z0-9][a-z0-9\-]*[a-z0-9])|[a-z0-9]+\.)*([a-z]+|xn\-\-[a-z0-9]+)\.?$";
 
 /// Desired state of a NIMService. Shared with `NIMPipeline.spec.services[].spec`, so the three
 /// spec-level CEL rules live on this type.
