@@ -1,1 +1,5 @@
 //! Placeholder
+pub mod diagnostics;
+pub mod placement;
+pub mod profile;
+pub mod snapshot;

@@ -1,0 +1,1086 @@
+//! GPU placement simulation for NIMServices against a [`ClusterSnapshot`], plus the
+//! "sharp edge" checks of the VMware Private AI reference architecture (seed article) and
+//! `gpu-domain.md` §2.5.
+//!
+//! [`place`] is pure: same services and snapshot ⇒ same placements and diagnostics, whatever the
+//! input order. Per service it works out:
+//!
+//! 1. **GPUs per pod and pods per replica** ([`GpuSource`]): the explicit `nvidia.com/gpu`
+//!    request/limit, else `multiNode.parallelism.tensor`, else the `tp` tag of the profile named
+//!    by `storage.nimCache.profile` (what NVIDIA's operator injects). Pods per replica =
+//!    `multiNode.parallelism.pipeline` (LeaderWorkerSet group size).
+//! 2. **Profiles**: the explicit profile (looked up in the cache's manifest ConfigMap, else in
+//!    `status.profiles`), else the cache's candidate profiles (cached profiles, else the
+//!    operator's selection from the manifest) with `tp` equal to the GPUs per pod.
+//! 3. **Memory** (lower bound, weights only): parameters from the model name (`…-70b-…`) ×
+//!    bytes per parameter of the profile's `precision` ÷ (tp × pp) + 1.5 GiB, against
+//!    [`usable_gpu_memory_mib`] (`gpu-domain.md` §4.3).
+//! 4. **Eligibility** per node, grouped into pools: the inventory shape rule
+//!    [`can_serve_multi_gpu_replica`] (vGPU multi-GPU needs full-framebuffer C-series vGPUs on
+//!    NVLink boards, so L40S vGPU and MIG-backed vGPU never serve TP > 1), profile GPU match
+//!    (`gpu_device`, else `gpu` tag), memory, `spec.nodeSelector`; then readiness, cordon and
+//!    taints for capacity. A pool none of whose nodes pass is *rejected* with its reasons.
+//! 5. **First-fit-decreasing** on a copy of free GPU capacity: services ordered by GPUs per
+//!    replica (descending), then namespace/name; first every service's minimum replicas, then
+//!    the rest up to the maximum. Nodes are tried in name order; a multi-pod replica is placed
+//!    all-or-nothing.
+//!
+//! ```
+//! use nim_planner::diagnostics::Code;
+//! use nim_planner::placement::place;
+//! use nim_planner::snapshot::ClusterSnapshot;
+//! use nim_types::NIMService;
+//! use serde_json::json;
+//!
+//! let node = |name: &str, product: &str| json!({
+//!     "kind": "Node", "metadata": {"name": name, "labels": {
+//!         "nvidia.com/gpu.present": "true", "nvidia.com/gpu.product": product,
+//!         "nvidia.com/gpu.count": "2", "nvidia.com/vgpu.present": "true"}},
+//!     "status": {"allocatable": {"nvidia.com/gpu": "2"},
+//!                "conditions": [{"type": "Ready", "status": "True"}]}});
+//! let svc: NIMService = serde_json::from_value(json!({
+//!     "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMService",
+//!     "metadata": {"name": "llm", "namespace": "nim"},
+//!     "spec": {"image": {"repository": "nvcr.io/nim/meta/llama-3.1-70b-instruct", "tag": "1.8.0"},
+//!              "resources": {"limits": {"nvidia.com/gpu": "2"}}}}))?;
+//!
+//! let l40s = ClusterSnapshot::from_objects(&[node("l40s-0", "NVIDIA-L40S-48C")]);
+//! let (placements, diagnostics) = place(std::slice::from_ref(&svc), &l40s);
+//! assert_eq!(placements[0].replicas_placed, 0);
+//! assert!(diagnostics.iter().any(|d| d.code == Code::VgpuMultiGpuUnsupported));
+//!
+//! let h100 = ClusterSnapshot::from_objects(&[node("h100-0", "NVIDIA-H100XM-80C")]);
+//! let (placements, _) = place(&[svc], &h100);
+//! assert_eq!(placements[0].replicas_placed, 1);
+//! assert_eq!(placements[0].allowed_products, ["NVIDIA-H100XM-80C"]);
+//! # Ok::<(), serde_json::Error>(())
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use k8s_openapi::api::autoscaling::v2::MetricSpec;
+use nim_types::inventory::{
+    GpuPool, NodeInventory, ProductInfo, Reason, can_serve_multi_gpu_replica, usable_gpu_memory_mib,
+};
+use nim_types::{NIMCache, NIMService};
+use serde::Serialize;
+
+use crate::diagnostics::{Code, Diagnostic, ObjectRef, sort_diagnostics};
+use crate::profile::{Profile, from_status};
+use crate::snapshot::ClusterSnapshot;
+
+/// Fixed per-GPU overhead (CUDA context, activations, NCCL buffers) added to the weight share in
+/// the memory lower bound, MiB (`gpu-domain.md` §4.3: 1.5–4 GiB; the low end keeps the check
+/// conservative).
+///
+/// ```
+/// assert_eq!(nim_planner::placement::GPU_OVERHEAD_MIB, 1536);
+/// ```
+pub const GPU_OVERHEAD_MIB: u64 = 1536;
+
+/// Where the GPUs-per-pod figure came from.
+///
+/// ```
+/// use nim_planner::placement::GpuSource;
+/// assert_eq!(serde_json::to_value(GpuSource::MultiNode).unwrap(), "multi-node");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GpuSource {
+    /// `spec.resources` limits/requests `nvidia.com/gpu`.
+    Explicit,
+    /// `spec.multiNode.parallelism.tensor`.
+    MultiNode,
+    /// The `tp` tag of the profile in `spec.storage.nimCache.profile`.
+    Profile,
+    /// Nothing says: the pod requests no GPU (no GPU placement is simulated).
+    Unspecified,
+}
+
+/// Why a node (and, when all its nodes fail, a pool) cannot serve one pod of the service.
+///
+/// ```
+/// use nim_planner::placement::Rejection;
+/// use nim_types::inventory::Reason;
+/// let r = Rejection::Inventory(Reason::NodeNotReady);
+/// assert_eq!(r.to_string(), "node is not Ready");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Rejection {
+    /// An inventory rule ([`can_serve_multi_gpu_replica`], readiness, cordon, taints).
+    Inventory(Reason),
+    /// The node's GPU is not one the profile was built for.
+    ProfileGpuMismatch {
+        /// Profile IDs considered.
+        profiles: Vec<String>,
+        /// Node product label (empty when missing).
+        product: String,
+    },
+    /// The model's weights alone do not fit the usable GPU memory.
+    InsufficientMemory {
+        /// Lower bound per GPU, MiB.
+        required_mib: u64,
+        /// Usable memory per GPU, MiB.
+        usable_mib: u64,
+    },
+    /// A `spec.nodeSelector` entry does not match the node's labels.
+    NodeSelector {
+        /// Label key.
+        key: String,
+        /// Wanted value.
+        value: String,
+    },
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Inventory(r) => write!(f, "{r}"),
+            Self::ProfileGpuMismatch { profiles, product } => write!(
+                f,
+                "GPU {product:?} does not match the gpu/gpu_device tags of profile(s) {}",
+                profiles.join(", ")
+            ),
+            Self::InsufficientMemory {
+                required_mib,
+                usable_mib,
+            } => write!(
+                f,
+                "model weights need at least {required_mib} MiB per GPU but only {usable_mib} MiB are usable"
+            ),
+            Self::NodeSelector { key, value } => {
+                write!(f, "nodeSelector {key}={value} does not match")
+            }
+        }
+    }
+}
+
+impl Rejection {
+    /// The diagnostic code this rejection maps to when it leaves a service without any pool
+    /// (`vgpu`: whether the node is a vGPU guest). `None` for node-state and selector rejections.
+    ///
+    /// ```
+    /// use nim_planner::diagnostics::Code;
+    /// use nim_planner::placement::Rejection;
+    /// use nim_types::inventory::Reason;
+    /// assert_eq!(Rejection::Inventory(Reason::MigSlices).code(true), Some(Code::VgpuMultiGpuUnsupported));
+    /// assert_eq!(Rejection::Inventory(Reason::MigSlices).code(false), Some(Code::InsufficientGpusPerNode));
+    /// ```
+    pub fn code(&self, vgpu: bool) -> Option<Code> {
+        match self {
+            Self::Inventory(r) => match r {
+                Reason::VgpuMigBacked { .. }
+                | Reason::VgpuNotComputeSeries { .. }
+                | Reason::VgpuNoNvlink { .. }
+                | Reason::VgpuBoardUnknown { .. }
+                | Reason::VgpuFractionalProfile { .. }
+                | Reason::VgpuTypeUnknown { .. }
+                | Reason::VlmOnVgpu => Some(Code::VgpuMultiGpuUnsupported),
+                Reason::MigSlices | Reason::SharedGpuLimit { .. } => Some(if vgpu {
+                    Code::VgpuMultiGpuUnsupported
+                } else {
+                    Code::InsufficientGpusPerNode
+                }),
+                Reason::InsufficientGpus { .. } | Reason::NoGpus => {
+                    Some(Code::InsufficientGpusPerNode)
+                }
+                _ => None,
+            },
+            Self::ProfileGpuMismatch { .. } => Some(Code::NoCompatibleProfile),
+            Self::InsufficientMemory { .. } => Some(Code::InsufficientGpuMemory),
+            Self::NodeSelector { .. } => None,
+        }
+    }
+}
+
+/// The placement result of one NIMService.
+///
+/// ```
+/// let p = nim_planner::placement::Placement::default();
+/// assert_eq!(p.replicas_placed, 0);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Placement {
+    /// The service.
+    pub service: ObjectRef,
+    /// GPUs each pod requests (`nvidia.com/gpu`).
+    pub gpus_per_pod: u32,
+    /// Pods per replica (multi-node pipeline parallelism; 1 otherwise).
+    pub pods_per_replica: u32,
+    /// Where [`Self::gpus_per_pod`] came from (`None` only in `Default`).
+    pub gpu_source: Option<GpuSource>,
+    /// Profiles the pods may run (explicit profile, or the cache's candidates), by ID.
+    pub profiles: Vec<String>,
+    /// Lower bound of memory per GPU, MiB, when derivable.
+    pub min_gpu_memory_mib: Option<u64>,
+    /// Pools with at least one node that can serve a pod, by name.
+    pub eligible_pools: Vec<String>,
+    /// Pools none of whose nodes can serve a pod, with the distinct reasons.
+    pub rejected_pools: BTreeMap<String, Vec<Rejection>>,
+    /// Warning-class inventory reasons per eligible pool (e.g. no NVLink on passthrough).
+    pub pool_warnings: BTreeMap<String, Vec<Reason>>,
+    /// Eligible-pool nodes that cannot take pods now (not Ready, cordoned, untolerated taint).
+    pub unavailable_nodes: BTreeMap<String, Rejection>,
+    /// `nvidia.com/gpu.product` values of eligible nodes, sorted: the values for the
+    /// Deployment's required node affinity.
+    pub allowed_products: Vec<String>,
+    /// Minimum replicas (HPA `minReplicas`, else `replicas`).
+    pub min_replicas: u32,
+    /// Maximum replicas (HPA `maxReplicas`, else `replicas`).
+    pub max_replicas: u32,
+    /// Replicas placed in the minimum phase (≤ `min_replicas`).
+    pub replicas_at_min: u32,
+    /// Replicas placed in total (≤ `max_replicas`).
+    pub replicas_placed: u32,
+    /// Pods placed per node.
+    pub nodes: BTreeMap<String, u32>,
+}
+
+impl Placement {
+    /// Whether the minimum replica count fits.
+    ///
+    /// ```
+    /// let p = nim_planner::placement::Placement { min_replicas: 1, replicas_at_min: 1, ..Default::default() };
+    /// assert!(p.fits_min());
+    /// ```
+    pub fn fits_min(&self) -> bool {
+        self.replicas_at_min >= self.min_replicas
+    }
+
+    /// Whether the maximum replica count fits.
+    ///
+    /// ```
+    /// let p = nim_planner::placement::Placement { max_replicas: 3, replicas_placed: 2, ..Default::default() };
+    /// assert!(!p.fits_max());
+    /// ```
+    pub fn fits_max(&self) -> bool {
+        self.replicas_placed >= self.max_replicas
+    }
+
+    /// GPUs one replica needs (`gpus_per_pod × pods_per_replica`).
+    ///
+    /// ```
+    /// let p = nim_planner::placement::Placement { gpus_per_pod: 8, pods_per_replica: 2, ..Default::default() };
+    /// assert_eq!(p.gpus_per_replica(), 16);
+    /// ```
+    pub fn gpus_per_replica(&self) -> u64 {
+        u64::from(self.gpus_per_pod) * u64::from(self.pods_per_replica)
+    }
+}
+
+/// Parameters (in millions) from a model name such as `meta/llama-3.1-70b-instruct` or
+/// `nvcr.io/nim/meta/llama-3.1-8b-instruct`: the last `<n>b` / `<n.m>b` token. Mixture-of-experts
+/// forms such as `8x7b` are not interpreted.
+///
+/// ```
+/// use nim_planner::placement::model_params_millions;
+/// assert_eq!(model_params_millions("meta/llama-3.1-70b-instruct"), Some(70_000));
+/// assert_eq!(model_params_millions("nvcr.io/nim/meta/llama-3.2-1.5b"), Some(1_500));
+/// assert_eq!(model_params_millions("nv-embedqa-e5-v5"), None);
+/// assert_eq!(model_params_millions("mixtral-8x7b-instruct"), None);
+/// ```
+pub fn model_params_millions(model: &str) -> Option<u64> {
+    let last = model
+        .rsplit('/')
+        .next()
+        .unwrap_or(model)
+        .to_ascii_lowercase();
+    last.split(['-', '_'])
+        .filter_map(|tok| {
+            let num = tok.strip_suffix('b')?;
+            if num.is_empty() || !num.chars().all(|c| c.is_ascii_digit() || c == '.') {
+                return None;
+            }
+            let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+            if int.is_empty() || frac.contains('.') || frac.len() > 3 {
+                return None;
+            }
+            let int: u64 = int.parse().ok()?;
+            let frac_m: u64 = if frac.is_empty() {
+                0
+            } else {
+                let padded = format!("{frac:0<3}");
+                padded.parse().ok()?
+            };
+            int.checked_mul(1000)?.checked_add(frac_m)
+        })
+        .next_back()
+}
+
+/// Bytes per parameter of a `precision` tag, in quarter bytes (fp16 = 8, fp8 = 4, int4 = 2), per
+/// `gpu-domain.md` §4.1 (lower bounds; scales ignored). `None` when unknown.
+///
+/// ```
+/// use nim_planner::placement::quarter_bytes_per_param;
+/// assert_eq!(quarter_bytes_per_param("bf16"), Some(8));
+/// assert_eq!(quarter_bytes_per_param("FP8"), Some(4));
+/// assert_eq!(quarter_bytes_per_param("int4_awq"), Some(2));
+/// assert_eq!(quarter_bytes_per_param("mystery"), None);
+/// ```
+pub fn quarter_bytes_per_param(precision: &str) -> Option<u64> {
+    let p = precision.trim().to_ascii_lowercase();
+    if p.starts_with("fp32") || p == "float32" {
+        Some(16)
+    } else if p.starts_with("fp16") || p.starts_with("bf16") || p == "float16" {
+        Some(8)
+    } else if p.starts_with("fp8") || p.starts_with("int8") || p.starts_with("w8") {
+        Some(4)
+    } else if p.contains("int4")
+        || p.contains("awq")
+        || p.contains("gptq")
+        || p.contains("fp4")
+        || p.starts_with("w4")
+    {
+        Some(2)
+    } else {
+        None
+    }
+}
+
+/// Lower bound of GPU memory (MiB) per GPU for a model: weights ÷ `gpus` + [`GPU_OVERHEAD_MIB`].
+///
+/// ```
+/// use nim_planner::placement::min_gpu_memory_mib;
+/// // 70B at bf16 over 2 GPUs: ≈ 66,757 MiB of weights per GPU.
+/// assert_eq!(min_gpu_memory_mib(70_000, 8, 2), Some(66_757 + 1_536));
+/// assert_eq!(min_gpu_memory_mib(70_000, 8, 0), None);
+/// ```
+pub fn min_gpu_memory_mib(params_millions: u64, quarter_bytes: u64, gpus: u32) -> Option<u64> {
+    if gpus == 0 {
+        return None;
+    }
+    let bytes = u128::from(params_millions) * 1_000_000 * u128::from(quarter_bytes) / 4;
+    let per_gpu_mib = bytes / u128::from(gpus) / (1024 * 1024);
+    u64::try_from(per_gpu_mib)
+        .ok()?
+        .checked_add(GPU_OVERHEAD_MIB)
+}
+
+fn svc_ref(svc: &NIMService) -> ObjectRef {
+    ObjectRef::new(
+        "NIMService",
+        svc.metadata.namespace.clone().unwrap_or_default(),
+        svc.metadata.name.clone().unwrap_or_default(),
+    )
+}
+
+fn to_u32(n: i32) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(0)
+}
+
+/// Profiles a service will run, and any problem found resolving them.
+struct ProfileResolution {
+    profiles: Vec<Profile>,
+    /// Explicit profile found in neither manifest nor status.
+    missing_explicit: Option<String>,
+    /// Candidates existed but none had the needed TP.
+    no_tp_match: Option<(u32, Vec<String>)>,
+}
+
+fn resolve_profiles(
+    svc: &NIMService,
+    cache: Option<&NIMCache>,
+    snapshot: &ClusterSnapshot,
+    gpus_hint: Option<u32>,
+) -> ProfileResolution {
+    let mut out = ProfileResolution {
+        profiles: Vec::new(),
+        missing_explicit: None,
+        no_tp_match: None,
+    };
+    let Some(cache) = cache else {
+        return out;
+    };
+    let ns = cache.metadata.namespace.clone().unwrap_or_default();
+    let name = cache.metadata.name.clone().unwrap_or_default();
+    let manifest = snapshot.manifest(&ns, &name);
+    let status_profiles: Vec<Profile> = cache
+        .status
+        .as_ref()
+        .map(|s| s.profiles.iter().map(from_status).collect())
+        .unwrap_or_default();
+    if let Some(wanted) = svc.spec.nim_cache_profile() {
+        let found = manifest
+            .and_then(|m| m.find(wanted).cloned())
+            .or_else(|| status_profiles.iter().find(|p| p.id == wanted).cloned());
+        match found {
+            Some(p) => out.profiles.push(p),
+            None if manifest.is_some() || !status_profiles.is_empty() => {
+                out.missing_explicit = Some(wanted.to_owned());
+            }
+            None => {}
+        }
+        return out;
+    }
+    let mut candidates = status_profiles;
+    if candidates.is_empty()
+        && let Some(m) = manifest
+    {
+        let model = cache
+            .spec
+            .source
+            .ngc
+            .as_ref()
+            .and_then(|n| n.model.clone())
+            .unwrap_or_default();
+        let products = snapshot.gpu_products();
+        candidates = m
+            .select(&model, &products)
+            .iter()
+            .filter_map(|id| m.profiles.get(id).cloned())
+            .collect();
+    }
+    candidates.sort_by(|a, b| a.id.cmp(&b.id));
+    candidates.dedup_by(|a, b| a.id == b.id);
+    if let Some(gpus) = gpus_hint.filter(|_| !candidates.is_empty()) {
+        let ids: Vec<String> = candidates.iter().map(|p| p.id.clone()).collect();
+        candidates.retain(|p| p.tp() == gpus);
+        if candidates.is_empty() {
+            out.no_tp_match = Some((gpus, ids));
+        }
+    }
+    out.profiles = candidates;
+    out
+}
+
+/// Per-service request used by the simulation.
+struct Request {
+    gpus_per_pod: u32,
+    pods: u32,
+    min: u32,
+    max: u32,
+    nodes: Vec<String>,
+}
+
+fn cpu_metric(m: &MetricSpec) -> bool {
+    let is_cpu = |name: &str| name.eq_ignore_ascii_case("cpu");
+    (m.type_ == "Resource" && m.resource.as_ref().is_some_and(|r| is_cpu(&r.name)))
+        || (m.type_ == "ContainerResource"
+            && m.container_resource
+                .as_ref()
+                .is_some_and(|r| is_cpu(&r.name)))
+}
+
+/// Spec-only checks (no placement needed).
+fn sharp_edges(
+    svc: &NIMService,
+    obj: &ObjectRef,
+    cache: Option<&NIMCache>,
+    max: u32,
+    pods: u32,
+    out: &mut Vec<Diagnostic>,
+) {
+    let spec = &svc.spec;
+    let mut push = |code: Code, field: &str, message: String| {
+        out.push(Diagnostic::new(code, obj.clone(), field, message));
+    };
+    if spec.autoscaling_enabled() && spec.replicas.is_some() {
+        push(
+            Code::ReplicasWithAutoscaling,
+            "spec.replicas",
+            "spec.replicas is set while spec.scale.enabled is true; the API server rejects this. \
+             Remove spec.replicas and let the HPA own the count (spec.scale.hpa.minReplicas / maxReplicas)."
+                .into(),
+        );
+    }
+    if spec.autoscaling_enabled() {
+        let metrics = spec
+            .scale
+            .as_ref()
+            .and_then(|s| s.hpa.as_ref())
+            .map(|h| h.metrics.as_slice())
+            .unwrap_or_default();
+        if metrics.is_empty() {
+            push(
+                Code::CpuMetricAutoscaling,
+                "spec.scale.hpa.metrics",
+                "autoscaling has no metrics, so the HPA defaults to CPU utilisation, which never tracks \
+                 inference load. Scale on GPU utilisation (DCGM_FI_DEV_GPU_UTIL) or NIM queue/latency metrics."
+                    .into(),
+            );
+        } else if metrics.iter().any(cpu_metric) {
+            push(
+                Code::CpuMetricAutoscaling,
+                "spec.scale.hpa.metrics",
+                "the HPA scales on CPU, which never tracks inference load (a saturated GPU pod can sit at \
+                 12% CPU). Replace it with GPU utilisation or NIM queue-depth / time-to-first-token metrics."
+                    .into(),
+            );
+        }
+        if spec.nim_cache_name().is_none() {
+            push(
+                Code::AutoscalingWithoutCache,
+                "spec.storage.nimCache",
+                "autoscaling without a NIMCache: every scale-out downloads the model again before serving. \
+                 Create a NIMCache on a PVC and reference it in spec.storage.nimCache.name."
+                    .into(),
+            );
+        }
+    }
+    if let Some(storage) = &spec.storage {
+        let count = storage.source_count();
+        if count != 1 {
+            push(
+                Code::InvalidStorage,
+                "spec.storage",
+                format!(
+                    "{count} model-store sources are set; set exactly one of nimCache, pvc, emptyDir, hostPath."
+                ),
+            );
+        }
+        if let Some(pvc) = storage.pvc.as_ref().filter(|p| !p.is_empty())
+            && !pvc.creates()
+            && pvc.name.as_deref().is_none_or(str::is_empty)
+            && spec.nim_cache_name().is_none()
+        {
+            push(
+                Code::InvalidStorage,
+                "spec.storage.pvc.name",
+                "spec.storage.pvc neither creates a PVC (create: true) nor names an existing one; set pvc.name \
+                 or pvc.create with size and volumeAccessMode."
+                    .into(),
+            );
+        }
+        let has_pvc = storage.pvc.as_ref().is_some_and(|p| !p.is_empty());
+        if spec.nim_cache_name().is_none() && !has_pvc && (spec.autoscaling_enabled() || max > 1) {
+            let field = if storage.empty_dir.is_some() {
+                Some("spec.storage.emptyDir")
+            } else if storage.host_path.as_deref().is_some_and(|p| !p.is_empty()) {
+                Some("spec.storage.hostPath")
+            } else {
+                None
+            };
+            if let Some(field) = field {
+                push(
+                    Code::EphemeralModelStore,
+                    field,
+                    "the model store is emptyDir/hostPath while the service scales or runs several replicas: \
+                     every new or restarted pod re-downloads the model (hostPath also ties pods to one node). \
+                     Use a NIMCache on a PVC."
+                        .into(),
+                );
+            }
+        }
+        let replica_pods = u64::from(max) * u64::from(pods.max(1));
+        if replica_pods > 1 {
+            let own = storage
+                .pvc
+                .as_ref()
+                .filter(|_| spec.nim_cache_name().is_none())
+                .and_then(|p| p.volume_access_mode.as_deref())
+                .map(|m| (m, "spec.storage.pvc.volumeAccessMode"));
+            let cached = cache
+                .and_then(|c| c.spec.storage.pvc.as_ref())
+                .and_then(|p| p.volume_access_mode.as_deref())
+                .map(|m| (m, "spec.storage.nimCache.name"));
+            if let Some((mode, field)) = own.or(cached)
+                && (mode == "ReadWriteOnce" || mode == "ReadWriteOncePod")
+            {
+                push(
+                    Code::ReadWriteOnceSharedAcrossNodes,
+                    field,
+                    format!(
+                        "the model-store PVC is {mode} but up to {replica_pods} pods mount it; pods on other nodes \
+                         cannot attach it. Use ReadWriteMany (e.g. vSAN file services) or ReadOnlyMany."
+                    ),
+                );
+            }
+        }
+    }
+    if spec
+        .expose
+        .as_ref()
+        .and_then(|e| e.ingress.as_ref())
+        .is_some_and(|i| i.is_enabled())
+    {
+        push(
+            Code::DeprecatedIngress,
+            "spec.expose.ingress",
+            "spec.expose.ingress is deprecated; move it to spec.expose.router.ingress or use \
+             spec.expose.router.gateway (Gateway API)."
+                .into(),
+        );
+    }
+    if !spec.image.is_pinned() {
+        push(
+            Code::UnpinnedImage,
+            "spec.image.tag",
+            format!(
+                "image tag {:?} is not pinned; pin an explicit version (e.g. 1.8.0) or a digest so rollouts are reproducible.",
+                spec.image.tag
+            ),
+        );
+    }
+}
+
+fn node_static_rejection(
+    node: &NodeInventory,
+    svc: &NIMService,
+    gpus_per_pod: u32,
+    profiles: &[Profile],
+    min_mem: Option<u64>,
+) -> Result<Vec<Reason>, Rejection> {
+    let warnings = can_serve_multi_gpu_replica(node, gpus_per_pod).map_err(Rejection::Inventory)?;
+    if !profiles.is_empty() {
+        let product = node
+            .product
+            .clone()
+            .unwrap_or_else(|| ProductInfo::parse(""));
+        if !profiles.iter().any(|p| p.runs_on(&product)) {
+            return Err(Rejection::ProfileGpuMismatch {
+                profiles: profiles.iter().map(|p| p.id.clone()).collect(),
+                product: product.raw.clone(),
+            });
+        }
+    }
+    if let (Some(required), Some(usable)) = (min_mem, usable_gpu_memory_mib(node))
+        && usable < required
+    {
+        return Err(Rejection::InsufficientMemory {
+            required_mib: required,
+            usable_mib: usable,
+        });
+    }
+    for (k, v) in &svc.spec.node_selector {
+        if node.labels.get(k) != Some(v) {
+            return Err(Rejection::NodeSelector {
+                key: k.clone(),
+                value: v.clone(),
+            });
+        }
+    }
+    Ok(warnings)
+}
+
+fn node_runtime_rejection(node: &NodeInventory, svc: &NIMService) -> Option<Rejection> {
+    if !node.ready {
+        return Some(Rejection::Inventory(Reason::NodeNotReady));
+    }
+    if node.unschedulable {
+        return Some(Rejection::Inventory(Reason::NodeUnschedulable));
+    }
+    node.untolerated_taints(&svc.spec.tolerations)
+        .first()
+        .map(|t| {
+            Rejection::Inventory(Reason::UntoleratedTaint {
+                key: t.key.clone(),
+                value: t.value.clone().unwrap_or_default(),
+                effect: t.effect.clone(),
+            })
+        })
+}
+
+/// Places one replica (all pods or none) first-fit on `free`; returns the nodes used.
+fn place_replica(req: &Request, free: &mut BTreeMap<String, u64>) -> Option<Vec<String>> {
+    let need = u64::from(req.gpus_per_pod);
+    let mut taken: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut used = Vec::new();
+    for _ in 0..req.pods {
+        let node = req.nodes.iter().find(|n| {
+            let avail = free.get(n.as_str()).copied().unwrap_or(0);
+            avail.saturating_sub(taken.get(n.as_str()).copied().unwrap_or(0)) >= need
+        })?;
+        *taken.entry(node.as_str()).or_insert(0) += need;
+        used.push(node.clone());
+    }
+    for (n, g) in taken {
+        if let Some(f) = free.get_mut(n) {
+            *f -= g;
+        }
+    }
+    Some(used)
+}
+
+fn pool_of(pools: &BTreeMap<String, GpuPool>) -> BTreeMap<&str, &str> {
+    pools
+        .values()
+        .flat_map(|p| p.nodes.iter().map(move |n| (n.as_str(), p.name.as_str())))
+        .collect()
+}
+
+/// Simulates placing `services` on `snapshot`'s free GPU capacity (never mutating it) and
+/// returns one [`Placement`] per service (sorted by namespace/name) plus sorted
+/// [`Diagnostic`]s. See the module docs for the rules.
+///
+/// ```
+/// use nim_planner::placement::place;
+/// use nim_planner::snapshot::ClusterSnapshot;
+/// let (placements, diagnostics) = place(&[], &ClusterSnapshot::default());
+/// assert!(placements.is_empty() && diagnostics.is_empty());
+/// ```
+pub fn place(
+    services: &[NIMService],
+    snapshot: &ClusterSnapshot,
+) -> (Vec<Placement>, Vec<Diagnostic>) {
+    let mut order: Vec<&NIMService> = services.iter().collect();
+    order.sort_by_key(|s| svc_ref(s));
+    let mut diagnostics = Vec::new();
+    let inventory = &snapshot.inventory;
+    let pools = inventory.pools();
+    let node_pool = pool_of(&pools);
+    let mut placements: Vec<Placement> = Vec::with_capacity(order.len());
+    let mut requests: Vec<Request> = Vec::with_capacity(order.len());
+
+    let stack_problem: Option<String> = match &snapshot.cluster_policy {
+        Some(cp) if !cp.state.is_ready() => Some(format!(
+            "GPU Operator ClusterPolicy {} is {:?}{}; the GPU inventory is not trustworthy. Fix the GPU \
+             Operator (driver, device plugin) before serving.",
+            cp.name,
+            cp.state,
+            cp.error_reason
+                .as_deref()
+                .map(|r| format!(" (Error: {r})"))
+                .unwrap_or_default()
+        )),
+        _ if !snapshot.any_gpu_present_label() => Some(
+            "no node carries nvidia.com/gpu.present=true: the GPU Operator / GPU Feature Discovery is not \
+             running or no GPU node has joined. Install the GPU Operator (vGPU guest driver on VKS)."
+                .into(),
+        ),
+        _ => None,
+    };
+
+    for svc in &order {
+        let obj = svc_ref(svc);
+        let spec = &svc.spec;
+        let (min, max) = spec.replica_range();
+        let (min, max) = (to_u32(min), to_u32(max));
+        let pods = spec
+            .multi_node
+            .as_ref()
+            .map_or(1, |m| m.parallelism.pods_per_group().max(1));
+
+        let ns = obj.namespace.clone();
+        let cache = spec
+            .nim_cache_name()
+            .and_then(|c| snapshot.nim_cache(&ns, c));
+        if let Some(name) = spec.nim_cache_name()
+            && cache.is_none()
+        {
+            diagnostics.push(Diagnostic::new(
+                Code::NimCacheNotFound,
+                obj.clone(),
+                "spec.storage.nimCache.name",
+                format!(
+                    "NIMCache {ns}/{name} does not exist; create it (the service stays Failed/NIMCacheNotFound until then) \
+                     or fix the name."
+                ),
+            ));
+        }
+        sharp_edges(svc, &obj, cache, max, pods, &mut diagnostics);
+
+        let explicit = spec.gpus_per_pod();
+        let res = resolve_profiles(svc, cache, snapshot, explicit);
+        if let Some(p) = &res.missing_explicit {
+            diagnostics.push(Diagnostic::new(
+                Code::NoCompatibleProfile,
+                obj.clone(),
+                "spec.storage.nimCache.profile",
+                format!(
+                    "profile {p:?} is not in the NIMCache manifest or cached profiles; pick one the cache holds."
+                ),
+            ));
+        }
+        if let Some((gpus, ids)) = &res.no_tp_match {
+            diagnostics.push(Diagnostic::new(
+                Code::NoCompatibleProfile,
+                obj.clone(),
+                "spec.resources",
+                format!(
+                    "the pods get {gpus} GPU(s) but no candidate profile of the NIMCache ({}) has tp={gpus}; \
+                     request the GPUs a cached profile needs or cache a tp={gpus} profile.",
+                    ids.join(", ")
+                ),
+            ));
+        }
+        let (gpus_per_pod, source) = match (spec.requested_gpus(), spec.multi_node.as_ref()) {
+            (Some(g), _) => (g, GpuSource::Explicit),
+            (None, Some(m)) if m.parallelism.tensor.is_some() => {
+                (m.parallelism.gpus_per_pod(), GpuSource::MultiNode)
+            }
+            _ => match (spec.nim_cache_profile(), res.profiles.as_slice()) {
+                (Some(_), [p]) => (p.tp(), GpuSource::Profile),
+                _ => (0, GpuSource::Unspecified),
+            },
+        };
+
+        // Memory lower bound: only when every profile agrees on precision and one model is known.
+        let min_mem = match res.profiles.as_slice() {
+            [p] if gpus_per_pod > 0 => {
+                let model = p
+                    .model
+                    .clone()
+                    .unwrap_or_else(|| spec.image.repository.clone());
+                match (
+                    model_params_millions(&model),
+                    p.precision().and_then(quarter_bytes_per_param),
+                ) {
+                    (Some(params), Some(qb)) => {
+                        min_gpu_memory_mib(params, qb, gpus_per_pod.saturating_mul(pods))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+
+        let mut placement = Placement {
+            service: obj.clone(),
+            gpus_per_pod,
+            pods_per_replica: pods,
+            gpu_source: Some(source),
+            profiles: res.profiles.iter().map(|p| p.id.clone()).collect(),
+            min_gpu_memory_mib: min_mem,
+            min_replicas: min,
+            max_replicas: max,
+            ..Default::default()
+        };
+        let mut candidate_nodes = Vec::new();
+        if gpus_per_pod > 0 {
+            if let Some(msg) = &stack_problem {
+                diagnostics.push(Diagnostic::new(
+                    Code::GpuStackNotReady,
+                    obj.clone(),
+                    "",
+                    msg.clone(),
+                ));
+            }
+            let mut eligible: BTreeSet<String> = BTreeSet::new();
+            let mut rejected: BTreeMap<String, BTreeSet<Rejection>> = BTreeMap::new();
+            let mut rejected_vgpu: BTreeMap<String, bool> = BTreeMap::new();
+            let mut warnings: BTreeMap<String, BTreeSet<Reason>> = BTreeMap::new();
+            let mut products: BTreeSet<String> = BTreeSet::new();
+            for node in inventory.gpu_nodes() {
+                let pool = node_pool
+                    .get(node.name.as_str())
+                    .copied()
+                    .unwrap_or("unknown");
+                match node_static_rejection(node, svc, gpus_per_pod, &res.profiles, min_mem) {
+                    Ok(w) => {
+                        eligible.insert(pool.to_owned());
+                        warnings.entry(pool.to_owned()).or_default().extend(w);
+                        if let Some(p) = &node.product {
+                            products.insert(p.raw.clone());
+                        }
+                        match node_runtime_rejection(node, svc) {
+                            Some(r) => {
+                                placement.unavailable_nodes.insert(node.name.clone(), r);
+                            }
+                            None => candidate_nodes.push(node.name.clone()),
+                        }
+                    }
+                    Err(r) => {
+                        rejected.entry(pool.to_owned()).or_default().insert(r);
+                        rejected_vgpu.insert(pool.to_owned(), node.vgpu);
+                    }
+                }
+            }
+            rejected.retain(|pool, _| !eligible.contains(pool));
+            warnings.retain(|_, w| !w.is_empty());
+            placement.eligible_pools = eligible.into_iter().collect();
+            placement.allowed_products = products.into_iter().collect();
+            placement.pool_warnings = warnings
+                .into_iter()
+                .map(|(k, v)| (k, v.into_iter().collect()))
+                .collect();
+            placement.rejected_pools = rejected
+                .into_iter()
+                .map(|(k, v)| (k, v.into_iter().collect()))
+                .collect();
+
+            if placement.eligible_pools.is_empty() {
+                let mut by_code: BTreeMap<Code, Vec<String>> = BTreeMap::new();
+                for (pool, reasons) in &placement.rejected_pools {
+                    let vgpu = rejected_vgpu.get(pool).copied().unwrap_or(false);
+                    for r in reasons {
+                        if let Some(code) = r.code(vgpu) {
+                            by_code
+                                .entry(code)
+                                .or_default()
+                                .push(format!("{pool}: {r}"));
+                        }
+                    }
+                }
+                for (code, lines) in by_code {
+                    let advice = match code {
+                        Code::VgpuMultiGpuUnsupported => {
+                            "On vGPU a multi-GPU replica needs full-framebuffer C-series vGPUs on NVLink boards \
+                             (e.g. H100XM-80C, H200X-141C, A100 80C); L40S and MIG-backed vGPUs cannot serve it. \
+                             Use such a VM class, a single-GPU (tp=1) profile, or passthrough."
+                        }
+                        Code::InsufficientGpusPerNode => {
+                            "Use a VM class / node pool with more GPUs per node, a smaller tp profile, or multiNode."
+                        }
+                        Code::InsufficientGpuMemory => {
+                            "Use GPUs with more memory, a higher tp, or a lower-precision (fp8/int4) profile."
+                        }
+                        _ => {
+                            "Cache and select a profile built for a GPU the cluster has, or a generic/buildable one."
+                        }
+                    };
+                    diagnostics.push(Diagnostic::new(
+                        code,
+                        obj.clone(),
+                        if code == Code::NoCompatibleProfile {
+                            "spec.storage.nimCache.profile"
+                        } else {
+                            "spec.resources"
+                        },
+                        format!(
+                            "no GPU pool can run a pod needing {gpus_per_pod} GPU(s): {}. {advice}",
+                            lines.join("; ")
+                        ),
+                    ));
+                }
+            }
+        }
+        requests.push(Request {
+            gpus_per_pod,
+            pods,
+            min,
+            max,
+            nodes: candidate_nodes,
+        });
+        placements.push(placement);
+    }
+
+    // First-fit decreasing on a copy of free capacity.
+    let mut free: BTreeMap<String, u64> = inventory
+        .gpu_nodes()
+        .map(|n| {
+            (
+                n.name.clone(),
+                inventory.schedulable_free_gpus(&n.name).unwrap_or(0),
+            )
+        })
+        .collect();
+    let mut ffd: Vec<usize> = (0..placements.len()).collect();
+    ffd.sort_by(|&a, &b| {
+        placements[b]
+            .gpus_per_replica()
+            .cmp(&placements[a].gpus_per_replica())
+            .then_with(|| placements[a].service.cmp(&placements[b].service))
+    });
+    for phase_min in [true, false] {
+        for &i in &ffd {
+            let req = &requests[i];
+            let p = &mut placements[i];
+            if req.gpus_per_pod == 0 {
+                if phase_min {
+                    p.replicas_at_min = req.min;
+                    p.replicas_placed = req.max;
+                }
+                continue;
+            }
+            let target = if phase_min { req.min } else { req.max };
+            if !phase_min && !p.fits_min() {
+                continue;
+            }
+            while p.replicas_placed < target {
+                match place_replica(req, &mut free) {
+                    Some(used) => {
+                        for n in used {
+                            *p.nodes.entry(n).or_insert(0) += 1;
+                        }
+                        p.replicas_placed += 1;
+                        if phase_min {
+                            p.replicas_at_min += 1;
+                        }
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+
+    for p in &placements {
+        if p.gpus_per_pod == 0 {
+            continue;
+        }
+        let obj = p.service.clone();
+        if !p.fits_min() {
+            diagnostics.push(Diagnostic::new(
+                Code::MinReplicasUnschedulable,
+                obj.clone(),
+                "spec.scale.hpa.minReplicas",
+                format!(
+                    "only {} of the minimum {} replica(s) ({} GPU(s) each) fit the free GPU capacity{}. \
+                     Free GPUs, add nodes of an eligible pool, or lower the replica count.",
+                    p.replicas_at_min,
+                    p.min_replicas,
+                    p.gpus_per_replica(),
+                    if p.eligible_pools.is_empty() {
+                        " (no eligible GPU pool)".to_owned()
+                    } else {
+                        format!(" of pools {}", p.eligible_pools.join(", "))
+                    }
+                ),
+            ));
+        } else if !p.fits_max() {
+            diagnostics.push(Diagnostic::new(
+                Code::MaxReplicasExceedCapacity,
+                obj.clone(),
+                "spec.scale.hpa.maxReplicas",
+                format!(
+                    "only {} of the maximum {} replica(s) fit the free GPU capacity; the HPA will leave the rest \
+                     Pending. Lower maxReplicas or add GPU nodes to pools {}.",
+                    p.replicas_placed,
+                    p.max_replicas,
+                    p.eligible_pools.join(", ")
+                ),
+            ));
+        }
+        if p.gpus_per_pod > 1 {
+            let used_pools: BTreeSet<&str> = p
+                .nodes
+                .keys()
+                .filter_map(|n| node_pool.get(n.as_str()).copied())
+                .collect();
+            let mut lines = Vec::new();
+            for (pool, reasons) in &p.pool_warnings {
+                if !used_pools.is_empty() && !used_pools.contains(pool.as_str()) {
+                    continue;
+                }
+                for r in reasons {
+                    if matches!(
+                        r,
+                        Reason::NoNvlink { .. }
+                            | Reason::NvlinkUnverified { .. }
+                            | Reason::NvlinkBridgeDomainExceeded { .. }
+                            | Reason::NvlinkPairingNotGuaranteed
+                    ) {
+                        lines.push(format!("{pool}: {r}"));
+                    }
+                }
+            }
+            if !lines.is_empty() {
+                diagnostics.push(Diagnostic::new(
+                    Code::NoNvlinkForTensorParallel,
+                    obj,
+                    "spec.resources",
+                    format!(
+                        "tensor parallelism over {} GPUs without guaranteed NVLink: {}. Expect lower throughput; \
+                         prefer SXM/NVSwitch nodes or a tp=1 profile.",
+                        p.gpus_per_pod,
+                        lines.join("; ")
+                    ),
+                ));
+            }
+        }
+    }
+    // MinReplicasUnschedulable's field depends on whether autoscaling is on.
+    for d in &mut diagnostics {
+        if matches!(
+            d.code,
+            Code::MinReplicasUnschedulable | Code::MaxReplicasExceedCapacity
+        ) && let Some(svc) = order.iter().find(|s| svc_ref(s) == d.object)
+            && !svc.spec.autoscaling_enabled()
+        {
+            d.field = "spec.replicas".into();
+        }
+    }
+    sort_diagnostics(&mut diagnostics);
+    (placements, diagnostics)
+}
