@@ -42,15 +42,15 @@ finish() {
 	trap - EXIT INT TERM
 	((rc == 0)) || status=$rc
 	if [[ -n $CP_DIR ]]; then
-		if ((status != 0)) && [[ -d $CP_DIR/logs ]]; then
-			cp_print_logs
+		if ((status != 0)) && [[ -d $CP_DIR/run ]]; then
+			cp_report_components
 		fi
 		cp_down
 		if ((status == 0)); then
 			rm -rf "$CP_DIR"
 		else
 			rm -rf "$CP_DIR/etcd" "$CP_DIR/pki"
-			cp_log "logs kept in $CP_DIR/logs"
+			cp_log "exit status $status; control-plane logs kept in $CP_DIR/logs"
 		fi
 	fi
 	exit "$status"

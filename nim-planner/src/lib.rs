@@ -1,5 +1,9 @@
-//! Placeholder
-pub mod diagnostics;
-pub mod placement;
-pub mod profile;
-pub mod snapshot;
+//! Pure planner for NVIDIA NIM model serving on Kubernetes: NIM custom resources (plus inputs
+//! decided elsewhere) in, desired child objects out. No Kubernetes client, no async runtime, no
+//! clock and no randomness: every function is deterministic.
+//!
+//! * [`render`]: the child objects NVIDIA's `k8s-nim-operator` renders for a `NIMService`
+//!   (standalone platform) and a `NIMCache`, field for field, so a cluster run by NVIDIA's
+//!   operator can be taken over without churn.
+
+pub mod render;

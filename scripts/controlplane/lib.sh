@@ -87,7 +87,6 @@ cp_versions() {
 # The cache key: pinned versions plus a hash of the wrapper modules (go.mod and
 # go.sum) and of the build recipe, so any change builds into a fresh directory.
 cp_cache_key() {
-	cp_versions
 	local h
 	h=$(
 		{
@@ -99,6 +98,7 @@ cp_cache_key() {
 }
 
 cp_cache_dir() {
+	[[ -n ${CP_K8S_VERSION:-} ]] || cp_versions
 	if [[ -z ${CP_CACHE_DIR_MEMO:-} ]]; then
 		CP_CACHE_DIR_MEMO="${XDG_CACHE_HOME:-$HOME/.cache}/nim-operator/controlplane/$(cp_cache_key)"
 	fi
@@ -121,6 +121,7 @@ cp_go_build() { # module-dir out packages...
 cp_build() {
 	cp_ensure_tools
 	local cache bin
+	cp_versions
 	cache=$(cp_cache_dir)
 	bin=$cache/bin
 	local -a want=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok)
@@ -362,21 +363,38 @@ cp_print_logs() {
 	done
 }
 
+# cp_report_components: after a failure, the log tail of every component that
+# is no longer running, and the log path of the ones that are.
+cp_report_components() {
+	local c f
+	for c in "${CP_COMPONENTS[@]}"; do
+		f=$CP_DIR/logs/$c.log
+		[[ -e $f ]] || continue
+		if cp_component_alive "$c"; then
+			cp_log "$c was running fine; log: $f"
+		else
+			cp_log "$c had EXITED; log: $f"
+			cp_print_logs "$c"
+		fi
+	done
+}
+
 # ---------------------------------------------------------------------------
 # PKI and kubeconfigs
 # ---------------------------------------------------------------------------
 
 cp_openssl() { openssl "$@" 2>>"$CP_DIR/logs/openssl.log"; }
 
-# cp_cert NAME CN O EXT: an ECDSA P-256 key and a certificate signed by the CA.
+# cp_cert NAME CN O EXT [CA]: an ECDSA P-256 key and a certificate signed by
+# the CA (default: the cluster CA "ca").
 cp_cert() {
-	local name=$1 cn=$2 org=$3 ext=$4 pki=$CP_DIR/pki subj
+	local name=$1 cn=$2 org=$3 ext=$4 ca=${5:-ca} pki=$CP_DIR/pki subj
 	subj="/CN=$cn"
 	[[ -n $org ]] && subj="/O=$org$subj"
 	printf '%s\n' "$ext" >"$pki/$name.ext"
 	cp_openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$pki/$name.key"
 	cp_openssl req -new -key "$pki/$name.key" -subj "$subj" -out "$pki/$name.csr"
-	cp_openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
+	cp_openssl x509 -req -in "$pki/$name.csr" -CA "$pki/$ca.crt" -CAkey "$pki/$ca.key" \
 		-CAcreateserial -days 30 -sha256 -extfile "$pki/$name.ext" -out "$pki/$name.crt"
 }
 
@@ -400,6 +418,13 @@ subjectAltName=IP:127.0.0.1,IP:$CP_SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:k
 	cp_cert kube-controller-manager system:kube-controller-manager "" "$client"
 	cp_cert kube-scheduler system:kube-scheduler "" "$client"
 	cp_cert kwok kwok-controller system:masters "$client"
+	# Front-proxy (aggregation layer) CA and the apiserver's proxy client cert,
+	# as in a kubeadm cluster; kcm and the scheduler read this CA too.
+	cp_openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$pki/front-proxy-ca.key"
+	cp_openssl req -x509 -new -key "$pki/front-proxy-ca.key" -subj "/CN=nim-operator-test-front-proxy-ca" \
+		-days 30 -sha256 -addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" -out "$pki/front-proxy-ca.crt"
+	cp_cert front-proxy-client front-proxy-client "" "$client" front-proxy-ca
 	# Service-account token signing key pair.
 	cp_openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$pki/sa.key"
 	cp_openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub"
@@ -479,6 +504,9 @@ cp_up() {
 		--log-level=warn
 	cp_wait_for "etcd health" 60 etcd curl -fsS --max-time 2 "http://127.0.0.1:$CP_ETCD_PORT/health"
 
+	# --endpoint-reconciler-type=none: the "kubernetes" Service would get the
+	# advertise address 127.0.0.1 as its endpoint, which Endpoints validation
+	# rejects (loopback) every few seconds; nothing here needs that endpoint.
 	cp_start kube-apiserver "$CP_BIN/kube-apiserver" \
 		--bind-address=127.0.0.1 \
 		--advertise-address=127.0.0.1 \
@@ -494,6 +522,14 @@ cp_up() {
 		--service-account-signing-key-file="$pki/sa.key" \
 		--service-cluster-ip-range="$CP_SERVICE_CIDR" \
 		--allow-privileged=true \
+		--endpoint-reconciler-type=none \
+		--requestheader-client-ca-file="$pki/front-proxy-ca.crt" \
+		--requestheader-allowed-names=front-proxy-client \
+		--requestheader-username-headers=X-Remote-User \
+		--requestheader-group-headers=X-Remote-Group \
+		--requestheader-extra-headers-prefix=X-Remote-Extra- \
+		--proxy-client-cert-file="$pki/front-proxy-client.crt" \
+		--proxy-client-key-file="$pki/front-proxy-client.key" \
 		--profiling=false
 	cp_wait_for "kube-apiserver /readyz" 120 kube-apiserver cp_https_ok "https://127.0.0.1:$CP_API_PORT/readyz"
 
@@ -580,8 +616,10 @@ cp_install_crds() {
 	local -a files=()
 
 	[[ -n ${CP_OPERATOR_CRDS_PID:-} ]] || cp_operator_crds_start
-	local rc=0
+	local rc=0 tw
+	tw=$(cp_now)
 	wait "$CP_OPERATOR_CRDS_PID" || rc=$?
+	cp_log "waited $(cp_elapsed "$tw") for \`cargo run --bin nim-operator -- crds\`"
 	rm -f "$CP_DIR/run/crds-gen.pgid"
 	if ((rc == 0)) && [[ -s $CP_DIR/crds-nim-operator.yaml ]]; then
 		files+=("$CP_DIR/crds-nim-operator.yaml")
@@ -602,12 +640,10 @@ cp_install_crds() {
 	done <"$CP_CRD_LIST"
 
 	local f names
-	names=$(
-		for f in "${files[@]}"; do
-			cp_kubectl apply --server-side --force-conflicts --field-manager=nim-test-harness -o name -f "$f" ||
-				cp_die "installing CRDs from $f failed"
-		done
-	)
+	local -a fargs=()
+	for f in "${files[@]}"; do fargs+=(-f "$f"); done
+	names=$(cp_kubectl apply --server-side --force-conflicts --field-manager=nim-test-harness -o name "${fargs[@]}") ||
+		cp_die "installing the CRDs failed"
 	# shellcheck disable=SC2086
 	cp_kubectl wait --for=condition=Established --timeout=120s $names >/dev/null ||
 		cp_die "CRDs did not become Established"
