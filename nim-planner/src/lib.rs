@@ -6,4 +6,8 @@
 //!   (standalone platform) and a `NIMCache`, field for field, so a cluster run by NVIDIA's
 //!   operator can be taken over without churn.
 
+pub mod diagnostics;
+pub mod placement;
+pub mod profile;
 pub mod render;
+pub mod snapshot;
