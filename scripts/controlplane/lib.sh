@@ -316,18 +316,21 @@ cp_down() {
 }
 
 # cp_start_reaper PID: a watchdog, in its own session, that kills every
-# component if PID dies without tearing down (e.g. SIGKILL of scripts/test.sh).
+# component and removes $CP_DIR if PID dies without tearing down (e.g. SIGKILL
+# of scripts/test.sh). Only for throwaway run directories.
 cp_start_reaper() {
 	local parent=$1
 	# shellcheck disable=SC2016
 	setsid bash -c '
-		parent=$1 run=$2
+		parent=$1 dir=$2
 		while kill -0 "$parent" 2>/dev/null; do sleep 1; done
-		for f in "$run"/*.pgid; do
+		for f in "$dir"/run/*.pgid; do
 			[ -f "$f" ] && kill -KILL -- "-$(cat "$f")" 2>/dev/null
 		done
+		sleep 1
+		rm -rf "$dir"
 		exit 0
-	' reaper "$parent" "$CP_DIR/run" </dev/null >/dev/null 2>&1 &
+	' reaper "$parent" "$CP_DIR" </dev/null >/dev/null 2>&1 &
 	echo "$!" >"$CP_DIR/run/reaper.pid"
 }
 
