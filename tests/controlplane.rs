@@ -119,7 +119,10 @@ async fn third_party_crds_are_established() {
 #[ignore = "needs the local control plane (scripts/test.sh)"]
 async fn kwok_gpu_nodes_are_ready_with_gfd_labels() {
     let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(support::client().await);
-    let list = nodes.list(&ListParams::default()).await.expect("list nodes");
+    let list = nodes
+        .list(&ListParams::default())
+        .await
+        .expect("list nodes");
     let mut gpus_by_product = std::collections::BTreeMap::<String, Vec<String>>::new();
     for n in &list.items {
         let name = n.metadata.name.clone().unwrap_or_default();
@@ -155,7 +158,10 @@ async fn kwok_gpu_nodes_are_ready_with_gfd_labels() {
     }
     let expected = [
         ("NVIDIA-A100-SXM4-80GB", vec!["a100-sxm4-0=8"]),
-        ("NVIDIA-H100XM-80C", vec!["h100xm-vgpu-0=4", "h100xm-vgpu-1=4"]),
+        (
+            "NVIDIA-H100XM-80C",
+            vec!["h100xm-vgpu-0=4", "h100xm-vgpu-1=4"],
+        ),
         ("NVIDIA-L40S-48C", vec!["l40s-vgpu-0=2", "l40s-vgpu-1=2"]),
         ("none", vec!["cpu-0=0"]),
     ];
@@ -314,7 +320,10 @@ async fn nvidia_sample_manifests_are_accepted() {
     for (what, yaml) in [
         ("NIMCache ngc sample", NIMCACHE_NGC),
         ("basic NIMService", NIMSERVICE_BASIC),
-        ("autoscaling NIMService without replicas", NIMSERVICE_AUTOSCALING),
+        (
+            "autoscaling NIMService without replicas",
+            NIMSERVICE_AUTOSCALING,
+        ),
         ("NIMService with an HTTPRoute router", NIMSERVICE_HTTPROUTE),
     ] {
         let created = create_yaml(&client, ns.name(), yaml)
@@ -326,11 +335,15 @@ async fn nvidia_sample_manifests_are_accepted() {
         );
     }
     // Spot-check that fields survived (no pruning of known fields).
-    let svc = support::api_for(&client, ns.name(), &support::from_yaml(NIMSERVICE_HTTPROUTE))
-        .await
-        .get("meta-llama-3-2-1b-instruct-route")
-        .await
-        .expect("read back the router NIMService");
+    let svc = support::api_for(
+        &client,
+        ns.name(),
+        &support::from_yaml(NIMSERVICE_HTTPROUTE),
+    )
+    .await
+    .get("meta-llama-3-2-1b-instruct-route")
+    .await
+    .expect("read back the router NIMService");
     assert_eq!(
         at(&svc, "/spec/expose/router/gateway/name"),
         Some(&Value::from("istio-gateway"))
@@ -380,7 +393,12 @@ async fn router_ingress_and_gateway_together_is_rejected() {
         "      ingress:\n        ingressClass: nginx\n      gateway:\n",
     );
     assert!(yaml.contains("ingressClass: nginx"));
-    assert_rejected(&ns, &yaml, "ingress and gateway cannot be specified together").await;
+    assert_rejected(
+        &ns,
+        &yaml,
+        "ingress and gateway cannot be specified together",
+    )
+    .await;
     ns.cleanup().await;
 }
 
@@ -517,16 +535,20 @@ async fn gpu_deployment_runs_on_matching_kwok_node() {
     .expect("create Deployment");
 
     let nsr = &ns;
-    let (node, phase) = wait_for("the h100x4 pod to be Running", DEADLINE, move || async move {
-        let pods = pods_of(nsr, "h100x4").await?;
-        let pod = pods.first().ok_or("no pod yet")?;
-        let node = pod.spec.as_ref().and_then(|s| s.node_name.clone());
-        let phase = pod.status.as_ref().and_then(|s| s.phase.clone());
-        match (node, phase) {
-            (Some(n), Some(p)) if p == "Running" => Ok((n, p)),
-            other => Err(format!("{other:?}")),
-        }
-    })
+    let (node, phase) = wait_for(
+        "the h100x4 pod to be Running",
+        DEADLINE,
+        move || async move {
+            let pods = pods_of(nsr, "h100x4").await?;
+            let pod = pods.first().ok_or("no pod yet")?;
+            let node = pod.spec.as_ref().and_then(|s| s.node_name.clone());
+            let phase = pod.status.as_ref().and_then(|s| s.phase.clone());
+            match (node, phase) {
+                (Some(n), Some(p)) if p == "Running" => Ok((n, p)),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
     .await;
     assert_eq!(phase, "Running");
     assert!(
@@ -536,7 +558,10 @@ async fn gpu_deployment_runs_on_matching_kwok_node() {
     let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(client);
     let labels = nodes.get(&node).await.expect("get node").metadata.labels;
     assert_eq!(
-        labels.unwrap_or_default().get("nvidia.com/gpu.product").map(String::as_str),
+        labels
+            .unwrap_or_default()
+            .get("nvidia.com/gpu.product")
+            .map(String::as_str),
         Some("NVIDIA-H100XM-80C")
     );
     ns.cleanup().await;
@@ -631,7 +656,9 @@ spec:
         command: ["download-to-cache"]
 "#;
     let client = ns.client();
-    let job = create_yaml(&client, ns.name(), yaml).await.expect("create Job");
+    let job = create_yaml(&client, ns.name(), yaml)
+        .await
+        .expect("create Job");
     let api = support::api_for(&client, ns.name(), &job).await;
     let api = &api;
     wait_for("the Job to complete", DEADLINE, move || async move {

@@ -196,8 +196,8 @@ impl Drop for TestNamespace {
 
 /// Parse one YAML manifest into a [`DynamicObject`].
 pub fn from_yaml(yaml: &str) -> DynamicObject {
-    let value: serde_json::Value = serde_saphyr::from_str(yaml)
-        .unwrap_or_else(|e| panic!("bad test manifest: {e}\n{yaml}"));
+    let value: serde_json::Value =
+        serde_saphyr::from_str(yaml).unwrap_or_else(|e| panic!("bad test manifest: {e}\n{yaml}"));
     serde_json::from_value(value)
         .unwrap_or_else(|e| panic!("test manifest is not a Kubernetes object: {e}\n{yaml}"))
 }
@@ -205,7 +205,10 @@ pub fn from_yaml(yaml: &str) -> DynamicObject {
 /// Resolve the API resource of an object from its `apiVersion`/`kind` through
 /// the API server's discovery.
 pub async fn resource_of(client: &Client, obj: &DynamicObject) -> (ApiResource, ApiCapabilities) {
-    let types = obj.types.as_ref().expect("manifest has apiVersion and kind");
+    let types = obj
+        .types
+        .as_ref()
+        .expect("manifest has apiVersion and kind");
     let gvk = GroupVersionKind::try_from(types).expect("valid apiVersion");
     kube::discovery::pinned_kind(client, &gvk)
         .await
