@@ -15,7 +15,7 @@ mod support;
 
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::core::v1::{Event, Node, Pod};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DynamicObject, ListParams};
 use serde_json::Value;
@@ -118,58 +118,66 @@ async fn third_party_crds_are_established() {
 #[tokio::test]
 #[ignore = "needs the local control plane (scripts/test.sh)"]
 async fn kwok_gpu_nodes_are_ready_with_gfd_labels() {
-    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(support::client().await);
-    let list = nodes
-        .list(&ListParams::default())
-        .await
-        .expect("list nodes");
-    let mut gpus_by_product = std::collections::BTreeMap::<String, Vec<String>>::new();
-    for n in &list.items {
-        let name = n.metadata.name.clone().unwrap_or_default();
-        let ready = n
-            .status
-            .as_ref()
-            .and_then(|s| s.conditions.as_ref())
-            .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    let nodes: Api<Node> = Api::all(support::client().await);
+    // (name, nvidia.com/gpu.product, nvidia.com/gpu allocatable) from
+    // tests/fixtures/kwok-nodes.yaml.
+    let expected = [
+        ("l40s-vgpu-0", Some("NVIDIA-L40S-48C"), "2"),
+        ("l40s-vgpu-1", Some("NVIDIA-L40S-48C"), "2"),
+        ("h100xm-vgpu-0", Some("NVIDIA-H100XM-80C"), "4"),
+        ("h100xm-vgpu-1", Some("NVIDIA-H100XM-80C"), "4"),
+        ("a100-sxm4-0", Some("NVIDIA-A100-SXM4-80GB"), "8"),
+        ("cpu-0", None, "0"),
+    ];
+    for (name, product, gpus) in expected {
+        let node = nodes
+            .get_opt(name)
+            .await
+            .expect("get node")
+            .unwrap_or_else(|| panic!("fixture node {name} is missing"));
+        let status = node.status.unwrap_or_default();
+        let ready = status
+            .conditions
+            .iter()
+            .flatten()
+            .any(|c| c.type_ == "Ready" && c.status == "True");
         assert!(ready, "node {name} is not Ready");
-        let labels = n.metadata.labels.clone().unwrap_or_default();
-        let product = labels
-            .get("nvidia.com/gpu.product")
-            .cloned()
-            .unwrap_or_else(|| "none".into());
-        let alloc = n
-            .status
-            .as_ref()
-            .and_then(|s| s.allocatable.as_ref())
-            .and_then(|a| a.get("nvidia.com/gpu"))
-            .map(|q| q.0.clone())
-            .unwrap_or_else(|| "0".into());
-        if product != "none" {
+        let labels = node.metadata.labels.unwrap_or_default();
+        assert_eq!(
+            labels.get("nvidia.com/gpu.product").map(String::as_str),
+            product,
+            "{name}"
+        );
+        let alloc = status
+            .allocatable
+            .unwrap_or_default()
+            .get("nvidia.com/gpu")
+            .map_or_else(|| "0".to_string(), |q| q.0.clone());
+        assert_eq!(alloc, gpus, "{name}: allocatable nvidia.com/gpu");
+        if product.is_some() {
             assert_eq!(
                 labels.get("nvidia.com/gpu.count"),
                 Some(&alloc),
-                "node {name}: gpu.count label vs allocatable nvidia.com/gpu"
+                "{name}: gpu.count label"
+            );
+            for key in [
+                "nvidia.com/gpu.present",
+                "feature.node.kubernetes.io/pci-10de.present",
+            ] {
+                assert_eq!(
+                    labels.get(key).map(String::as_str),
+                    Some("true"),
+                    "{name}: {key}"
+                );
+            }
+            let vgpu = product.is_some_and(|p| p.ends_with('C'));
+            assert_eq!(
+                labels.get("nvidia.com/vgpu.present").map(String::as_str),
+                Some(if vgpu { "true" } else { "false" }),
+                "{name}: nvidia.com/vgpu.present"
             );
         }
-        gpus_by_product
-            .entry(product)
-            .or_default()
-            .push(format!("{name}={alloc}"));
     }
-    let expected = [
-        ("NVIDIA-A100-SXM4-80GB", vec!["a100-sxm4-0=8"]),
-        (
-            "NVIDIA-H100XM-80C",
-            vec!["h100xm-vgpu-0=4", "h100xm-vgpu-1=4"],
-        ),
-        ("NVIDIA-L40S-48C", vec!["l40s-vgpu-0=2", "l40s-vgpu-1=2"]),
-        ("none", vec!["cpu-0=0"]),
-    ];
-    let expected: std::collections::BTreeMap<String, Vec<String>> = expected
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect()))
-        .collect();
-    assert_eq!(gpus_by_product, expected);
 }
 
 // ---------------------------------------------------------------------------
@@ -555,7 +563,7 @@ async fn gpu_deployment_runs_on_matching_kwok_node() {
         node.starts_with("h100xm-vgpu-"),
         "pod landed on {node}, not an H100XM node"
     );
-    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(client);
+    let nodes: Api<Node> = Api::all(client);
     let labels = nodes.get(&node).await.expect("get node").metadata.labels;
     assert_eq!(
         labels
