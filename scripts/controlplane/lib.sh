@@ -111,7 +111,7 @@ cp_go_build() { # module-dir out packages...
 	shift 2
 	(
 		cd "$dir" || exit
-		CGO_ENABLED=0 nice -n 19 go build -mod=readonly -trimpath -buildvcs=false \
+		GOWORK=off CGO_ENABLED=0 nice -n 19 go build -mod=readonly -trimpath -buildvcs=false \
 			-ldflags "${CP_LDFLAGS:--s -w}" -o "$out" "$@"
 	)
 }
@@ -194,7 +194,7 @@ cp_build() {
 cp_module_dir() {
 	local mod=$1 ver=$2 pinned=${3:-} json dir sum
 	# Run outside any Go module so the repo's wrapper modules play no part.
-	json=$(cd / && GOFLAGS=-mod=mod GO111MODULE=on go mod download -json "$mod@$ver") ||
+	json=$(cd / && GOWORK=off GOFLAGS=-mod=mod GO111MODULE=on go mod download -json "$mod@$ver") ||
 		cp_die "go mod download $mod@$ver failed: $json"
 	dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p' <<<"$json")
 	sum=$(sed -n 's/^[[:space:]]*"Sum": "\(.*\)",*$/\1/p' <<<"$json")
