@@ -12,8 +12,9 @@
 //! 2. **Profiles**: the explicit profile (looked up in the cache's manifest ConfigMap, else in
 //!    `status.profiles`), else the cache's candidate profiles (cached profiles, else the
 //!    operator's selection from the manifest) with `tp` equal to the GPUs per pod.
-//! 3. **Memory** (lower bound, weights only): parameters from the model name (`…-70b-…`) ×
-//!    bytes per parameter of the profile's `precision` ÷ (tp × pp) + 1.5 GiB, against
+//! 3. **Memory** (lower bound, weights only, when exactly one profile applies): parameters from
+//!    the profile's `model` or the image name (`…-70b-…`) × bytes per parameter of the profile's
+//!    `precision` ÷ the profile's tp × pp + 1.5 GiB, against
 //!    [`usable_gpu_memory_mib`] (`gpu-domain.md` §4.3).
 //! 4. **Eligibility** per node, grouped into pools: the inventory shape rule
 //!    [`can_serve_multi_gpu_replica`] (vGPU multi-GPU needs full-framebuffer C-series vGPUs on
@@ -817,9 +818,7 @@ pub fn place(
                     model_params_millions(&model),
                     p.precision().and_then(quarter_bytes_per_param),
                 ) {
-                    (Some(params), Some(qb)) => {
-                        min_gpu_memory_mib(params, qb, gpus_per_pod.saturating_mul(pods))
-                    }
+                    (Some(params), Some(qb)) => min_gpu_memory_mib(params, qb, p.gpus()),
                     _ => None,
                 }
             }
@@ -1083,4 +1082,79 @@ pub fn place(
     }
     sort_diagnostics(&mut diagnostics);
     (placements, diagnostics)
+}
+
+/// Checks a NIMPipeline's service dependency graph (`spec.services[].dependencies[].name`) for
+/// cycles: one [`Code::PipelineDependencyCycle`] error per strongly connected group (or
+/// self-dependency), naming the services in name order. Dependencies on services that are not
+/// in the pipeline are ignored here.
+///
+/// ```
+/// use nim_planner::diagnostics::Code;
+/// use nim_planner::placement::check_pipeline;
+/// let pipeline: nim_types::NIMPipeline = serde_json::from_value(serde_json::json!({
+///     "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMPipeline",
+///     "metadata": {"name": "rag", "namespace": "nim"},
+///     "spec": {"services": [
+///         {"name": "llm", "dependencies": [{"name": "embed", "port": 8000}]},
+///         {"name": "embed", "dependencies": [{"name": "llm", "port": 8000}]},
+///         {"name": "rerank"}
+///     ]}
+/// }))?;
+/// let d = check_pipeline(&pipeline);
+/// assert_eq!(d.len(), 1);
+/// assert_eq!(d[0].code, Code::PipelineDependencyCycle);
+/// assert!(d[0].message.contains("embed, llm"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn check_pipeline(pipeline: &nim_types::NIMPipeline) -> Vec<Diagnostic> {
+    use petgraph::graph::{DiGraph, NodeIndex};
+
+    let obj = ObjectRef::new(
+        "NIMPipeline",
+        pipeline.metadata.namespace.clone().unwrap_or_default(),
+        pipeline.metadata.name.clone().unwrap_or_default(),
+    );
+    let services = &pipeline.spec.services;
+    let names: BTreeSet<&str> = services.iter().map(|s| s.name.as_str()).collect();
+    let mut graph: DiGraph<&str, ()> = DiGraph::new();
+    let index: BTreeMap<&str, NodeIndex> = names.iter().map(|n| (*n, graph.add_node(*n))).collect();
+    let mut edges: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for s in services {
+        for d in &s.dependencies {
+            if names.contains(d.name.as_str()) {
+                edges.insert((s.name.as_str(), d.name.as_str()));
+            }
+        }
+    }
+    for (from, to) in &edges {
+        graph.add_edge(index[from], index[to], ());
+    }
+    let mut out = Vec::new();
+    for scc in petgraph::algo::tarjan_scc(&graph) {
+        let mut members: Vec<&str> = scc.iter().map(|i| graph[*i]).collect();
+        members.sort_unstable();
+        let Some(&head) = members.first() else {
+            continue;
+        };
+        if members.len() == 1 && !edges.contains(&(head, head)) {
+            continue;
+        }
+        let first = services
+            .iter()
+            .position(|s| s.name == head)
+            .unwrap_or_default();
+        out.push(Diagnostic::new(
+            Code::PipelineDependencyCycle,
+            obj.clone(),
+            format!("spec.services[{first}].dependencies"),
+            format!(
+                "services {} depend on each other in a cycle, so none can start first; remove one of the \
+                 dependencies.",
+                members.join(", ")
+            ),
+        ));
+    }
+    sort_diagnostics(&mut out);
+    out
 }

@@ -145,15 +145,23 @@ fn object_ref(obj: &Value, kind: &str) -> ObjectRef {
 fn flatten<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
     match v {
         Value::Array(items) => items.iter().for_each(|i| flatten(i, out)),
-        Value::Object(m)
-            if m.get("items").is_some_and(Value::is_array) && !m.contains_key("spec") =>
-        {
+        Value::Object(m) if is_list(m) => {
             if let Some(items) = m.get("items") {
                 flatten(items, out);
             }
         }
         other => out.push(other),
     }
+}
+
+/// `kind: List` / `kind: <X>List` with an `items` array, or a kind-less object with `items`.
+fn is_list(m: &serde_json::Map<String, Value>) -> bool {
+    m.get("items").is_some_and(Value::is_array)
+        && match m.get("kind") {
+            None => true,
+            Some(Value::String(k)) => k.ends_with("List"),
+            Some(_) => false,
+        }
 }
 
 /// Parses a JSON (and thus JSON-style YAML) manifest text.

@@ -268,3 +268,37 @@ fn every_code_has_a_stable_name_and_severity() {
         assert_eq!(serde_json::from_value::<Code>(v).unwrap(), *c);
     }
 }
+
+#[test]
+fn pipeline_dependency_cycle() {
+    use nim_planner::placement::check_pipeline;
+    let pipeline = |services: Value| -> nim_types::NIMPipeline {
+        serde_json::from_value(json!({
+            "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMPipeline",
+            "metadata": {"name": "rag", "namespace": "nim"},
+            "spec": {"services": services}
+        }))
+        .expect("valid NIMPipeline")
+    };
+    let acyclic = pipeline(json!([
+        {"name": "llm", "dependencies": [{"name": "embed", "port": 8000}, {"name": "rerank", "port": 8000}]},
+        {"name": "embed"},
+        {"name": "rerank", "dependencies": [{"name": "embed", "port": 8000}, {"name": "external", "port": 1}]}
+    ]));
+    assert!(check_pipeline(&acyclic).is_empty());
+    let cyclic = pipeline(json!([
+        {"name": "a", "dependencies": [{"name": "b", "port": 1}]},
+        {"name": "b", "dependencies": [{"name": "c", "port": 1}]},
+        {"name": "c", "dependencies": [{"name": "a", "port": 1}]},
+        {"name": "self", "dependencies": [{"name": "self", "port": 1}]}
+    ]));
+    let d = check_pipeline(&cyclic);
+    assert_eq!(d.len(), 2, "{d:#?}");
+    assert!(
+        d.iter()
+            .all(|d| d.code == Code::PipelineDependencyCycle && d.is_error())
+    );
+    assert_eq!(d[0].field, "spec.services[0].dependencies");
+    assert!(d[0].message.contains("a, b, c"));
+    assert_eq!(d[1].field, "spec.services[3].dependencies");
+}
