@@ -807,7 +807,31 @@ pub fn place(
             },
         };
 
-        // Memory lower bound: only when every profile agrees on precision and one model is known.
+        if let (Some(_), [p]) = (spec.nim_cache_profile(), res.profiles.as_slice())
+            && source != GpuSource::Profile
+            && (gpus_per_pod != p.tp() || pods != p.pp())
+        {
+            let field = if source == GpuSource::Explicit {
+                "spec.resources"
+            } else {
+                "spec.multiNode.parallelism"
+            };
+            diagnostics.push(Diagnostic::new(
+                Code::NoCompatibleProfile,
+                obj.clone(),
+                field,
+                format!(
+                    "profile {} needs tp={} pp={} but the pods get {gpus_per_pod} GPU(s) in groups of {pods}; \
+                     drop the explicit GPU count (NVIDIA's operator then sizes it from the profile) or pick a \
+                     matching profile.",
+                    p.id,
+                    p.tp(),
+                    p.pp()
+                ),
+            ));
+        }
+
+        // Memory lower bound: only when exactly one profile applies and the model size is known.
         let min_mem = match res.profiles.as_slice() {
             [p] if gpus_per_pod > 0 => {
                 let model = p

@@ -410,3 +410,20 @@ fn multi_node_replicas_are_all_or_nothing() {
         .expect("diag");
     assert_eq!(min.field, "spec.replicas");
 }
+
+#[test]
+fn explicit_gpus_must_match_the_explicit_profile() {
+    let svc = service(
+        "llm",
+        json!({"resources": gpus(1), "storage": {"nimCache": {"name": "llama-70b", "profile": "h100-fp8-tp2"}}}),
+    );
+    let mut objs = cache_objects(manifest_v2(), json!([]));
+    objs.push(node("vks-h100-0", "NVIDIA-H100XM-80C", 2, 81920, true));
+    let (_, d) = run(&[svc], &objs);
+    let np = d
+        .iter()
+        .find(|d| d.code == Code::NoCompatibleProfile)
+        .expect("diag");
+    assert_eq!(np.field, "spec.resources");
+    assert!(np.message.contains("tp=2"));
+}
