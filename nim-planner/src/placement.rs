@@ -218,6 +218,9 @@ pub struct Placement {
     pub min_gpu_memory_mib: Option<u64>,
     /// Pools with at least one node that can serve a pod, by name.
     pub eligible_pools: Vec<String>,
+    /// Nodes that can serve a pod (shape, profile GPU, memory, nodeSelector), by name; includes
+    /// those in [`Self::unavailable_nodes`].
+    pub eligible_nodes: Vec<String>,
     /// Pools none of whose nodes can serve a pod, with the distinct reasons.
     pub rejected_pools: BTreeMap<String, Vec<Rejection>>,
     /// Warning-class inventory reasons per eligible pool (e.g. no NVLink on passthrough).
@@ -883,6 +886,7 @@ pub fn place(
                 match node_static_rejection(node, svc, gpus_per_pod, &res.profiles, min_mem) {
                     Ok(w) => {
                         eligible.insert(pool.to_owned());
+                        placement.eligible_nodes.push(node.name.clone());
                         warnings.entry(pool.to_owned()).or_default().extend(w);
                         if let Some(p) = &node.product {
                             products.insert(p.raw.clone());

@@ -196,4 +196,26 @@ proptest! {
         let again = ClusterSnapshot::from_objects(&objs);
         prop_assert_eq!(snap.errors, again.errors);
     }
+
+    /// Oracle: a single one-replica request on an idle cluster is placed whenever some node
+    /// passes the shape rule, is schedulable and has the GPUs.
+    #[test]
+    fn no_false_nofit_on_idle_cluster(
+        nodes in prop::collection::vec(node_strategy(), 1..5),
+        gpus in 1u32..=8,
+    ) {
+        let idle: Vec<NodeSpec> = nodes.into_iter().map(|n| NodeSpec { used: 0, ..n }).collect();
+        let snap = ClusterSnapshot::from_objects(&objects(&idle));
+        let svc = service(0, &SvcSpec { gpus, min: 1, max: 1, autoscale: false, pipeline: 1 });
+        let (p, d) = place(&[svc], &snap);
+        let fits_somewhere = snap.inventory.gpu_nodes().any(|n| {
+            n.is_schedulable()
+                && can_serve_multi_gpu_replica(n, gpus).is_ok()
+                && snap.inventory.free_gpus(&n.name).unwrap_or(0) >= u64::from(gpus)
+        });
+        prop_assert_eq!(p[0].replicas_placed == 1, fits_somewhere, "{:#?}", d);
+        for n in &p[0].eligible_nodes {
+            prop_assert!(can_serve_multi_gpu_replica(&snap.inventory.nodes[n], gpus).is_ok());
+        }
+    }
 }
