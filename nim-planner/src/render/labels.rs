@@ -226,10 +226,9 @@ pub fn required_scc(svc: &NIMService, for_role: bool) -> &'static str {
 pub fn service_annotations(svc: &NIMService, ctx: &RenderContext) -> BTreeMap<String, String> {
     let mut annotations = pod_annotations(svc);
     if let Some(hash) = &ctx.parent_spec_hash {
+        // Operator key: overrides a user annotation of the same name.
         annotations.insert(PARENT_SPEC_HASH_ANNOTATION.to_string(), hash.clone());
     }
-    // Re-merge so user keys never displace the hash.
-    merge_maps(&mut annotations, &svc.spec.annotations);
     annotations
 }
 

@@ -57,7 +57,115 @@ pub mod service;
 pub mod service_account;
 pub mod service_monitor;
 
-use nim_types::NIMCache;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use nim_types::external::{GRPCRoute, HTTPRoute, ServiceMonitor};
+use nim_types::{NIMCache, NIMService};
+
+/// Everything NVIDIA's standalone controller renders for one single-node NIMService, in its
+/// reconcile order. `None` means "not wanted for this spec" (NVIDIA deletes such an object,
+/// except the ServiceMonitor, which it leaves behind).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceChildren {
+    /// ServiceAccount `<name>`.
+    pub service_account: ServiceAccount,
+    /// Role `<name>`.
+    pub role: Role,
+    /// RoleBinding `<name>`.
+    pub role_binding: RoleBinding,
+    /// Service `<name>`.
+    pub service: Service,
+    /// Ingress `<name>`.
+    pub ingress: Option<Ingress>,
+    /// HTTPRoute `<name>`.
+    pub http_route: Option<HTTPRoute>,
+    /// GRPCRoute `<name>`.
+    pub grpc_route: Option<GRPCRoute>,
+    /// HorizontalPodAutoscaler `<name>`.
+    pub hpa: Option<HorizontalPodAutoscaler>,
+    /// ServiceMonitor `<name>`.
+    pub service_monitor: Option<ServiceMonitor>,
+    /// The NIMService's own model-store PVC (`storage.pvc.create`).
+    pub pvc: Option<PersistentVolumeClaim>,
+    /// Deployment `<name>`.
+    pub deployment: Deployment,
+}
+
+/// Renders all children of a standalone, single-node NIMService (see [`ServiceChildren`]).
+///
+/// ```
+/// use nim_planner::render::{RenderContext, render_service};
+/// let svc: nim_types::NIMService = serde_json::from_value(serde_json::json!({
+///     "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMService",
+///     "metadata": {"name": "llm", "namespace": "nim"},
+///     "spec": {"image": {"repository": "r", "tag": "1"}, "storage": {"emptyDir": {}},
+///              "scale": {"enabled": true, "hpa": {"maxReplicas": 2}}}
+/// })).unwrap();
+/// let children = render_service(&svc, &RenderContext::default()).unwrap();
+/// assert!(children.hpa.is_some());
+/// assert_eq!(children.deployment.spec.unwrap().replicas, None);
+/// ```
+pub fn render_service(
+    svc: &NIMService,
+    ctx: &RenderContext,
+) -> Result<ServiceChildren, RenderError> {
+    Ok(ServiceChildren {
+        service_account: service_account::service_account(svc, ctx),
+        role: service_account::role(svc, ctx),
+        role_binding: service_account::role_binding(svc, ctx),
+        service: service::service(svc, ctx),
+        ingress: ingress::ingress(svc, ctx),
+        http_route: httproute::http_route(svc, ctx),
+        grpc_route: grpcroute::grpc_route(svc, ctx),
+        hpa: hpa::hpa(svc, ctx),
+        service_monitor: service_monitor::service_monitor(svc, ctx),
+        pvc: pvc::service_pvc(svc)?,
+        deployment: deployment::deployment(svc, ctx)?,
+    })
+}
+
+/// Everything NVIDIA's NIMCache controller renders for one NIMCache (the model-manifest probe
+/// pod and ConfigMap are not rendered here).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CacheChildren {
+    /// `nim-cache-sa` (namespace-shared, unowned).
+    pub service_account: ServiceAccount,
+    /// `nim-cache-role` (namespace-shared, unowned).
+    pub role: Role,
+    /// `nim-cache-rolebinding` (namespace-shared, unowned).
+    pub role_binding: RoleBinding,
+    /// The PVC when `storage.pvc.create: true`.
+    pub pvc: Option<PersistentVolumeClaim>,
+    /// The caching Job `<nimcache>-job`.
+    pub job: Job,
+}
+
+/// Renders all children of a NIMCache (see [`CacheChildren`]).
+///
+/// ```
+/// use nim_planner::render::{RenderContext, render_cache};
+/// let cache: nim_types::NIMCache = serde_json::from_value(serde_json::json!({
+///     "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMCache", "metadata": {"name": "llama"},
+///     "spec": {"source": {"ngc": {"authSecret": "s", "modelPuller": "img", "model": {"profiles": ["all"]}}},
+///              "storage": {"pvc": {"create": true, "size": "50Gi", "volumeAccessMode": "ReadWriteOnce"}}}
+/// })).unwrap();
+/// let children = render_cache(&cache, &RenderContext::default()).unwrap();
+/// assert_eq!(children.pvc.unwrap().metadata.name.as_deref(), Some("llama-pvc"));
+/// assert_eq!(children.job.metadata.name.as_deref(), Some("llama-job"));
+/// ```
+pub fn render_cache(cache: &NIMCache, ctx: &RenderContext) -> Result<CacheChildren, RenderError> {
+    Ok(CacheChildren {
+        service_account: service_account::cache_service_account(cache),
+        role: service_account::cache_role(cache),
+        role_binding: service_account::cache_role_binding(cache),
+        pvc: pvc::cache_pvc(cache)?,
+        job: job::cache_job(cache, ctx)?,
+    })
+}
 
 /// Inputs that the renderers need but that are decided elsewhere (placement, profile
 /// selection, NIMCache resolution, cluster detection, change detection).
