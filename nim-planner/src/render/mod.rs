@@ -17,6 +17,8 @@
 //! | ServiceMonitor | [`service_monitor::service_monitor`] | — |
 //! | PersistentVolumeClaim | [`pvc::service_pvc`] | [`pvc::cache_pvc`] |
 //! | Job | — | [`job::cache_job`] |
+//! | InferencePool | [`inference_pool::inference_pool`] | — |
+//! | EPP SA/Role/RoleBinding/ConfigMap/Service/Deployment | [`epp`] | — |
 //!
 //! Conventions shared by all renderers:
 //!
@@ -46,9 +48,11 @@
 //! ```
 
 pub mod deployment;
+pub mod epp;
 pub mod grpcroute;
 pub mod hpa;
 pub mod httproute;
+pub mod inference_pool;
 pub mod ingress;
 pub mod job;
 pub mod labels;
@@ -60,10 +64,10 @@ pub mod service_monitor;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Service, ServiceAccount};
+use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
-use nim_types::external::{GRPCRoute, HTTPRoute, ServiceMonitor};
+use nim_types::external::{GRPCRoute, HTTPRoute, InferencePool, ServiceMonitor};
 use nim_types::{NIMCache, NIMService};
 
 /// Everything NVIDIA's standalone controller renders for one single-node NIMService, in its
@@ -93,6 +97,39 @@ pub struct ServiceChildren {
     pub pvc: Option<PersistentVolumeClaim>,
     /// Deployment `<name>`.
     pub deployment: Deployment,
+    /// Endpoint picker objects and the InferencePool (`expose.router.eppConfig`).
+    pub epp: Option<EppChildren>,
+}
+
+/// The Gateway API Inference Extension objects of a NIMService with `router.eppConfig`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EppChildren {
+    /// ServiceAccount `<name>-epp`.
+    pub service_account: ServiceAccount,
+    /// Role `<name>-epp`.
+    pub role: Role,
+    /// RoleBinding `<name>-epp`.
+    pub role_binding: RoleBinding,
+    /// ConfigMap `<name>-epp-config` (inline `config` only).
+    pub config_map: Option<ConfigMap>,
+    /// Service `<name>-epp`.
+    pub service: Service,
+    /// Deployment `<name>-epp`.
+    pub deployment: Deployment,
+    /// InferencePool `<name>`.
+    pub inference_pool: InferencePool,
+}
+
+fn render_epp(svc: &NIMService, ctx: &RenderContext) -> Option<EppChildren> {
+    Some(EppChildren {
+        service_account: epp::service_account(svc, ctx)?,
+        role: epp::role(svc, ctx)?,
+        role_binding: epp::role_binding(svc, ctx)?,
+        config_map: epp::config_map(svc, ctx),
+        service: epp::service(svc, ctx)?,
+        deployment: epp::deployment(svc, ctx)?,
+        inference_pool: inference_pool::inference_pool(svc, ctx)?,
+    })
 }
 
 /// Renders all children of a standalone, single-node NIMService (see [`ServiceChildren`]).
@@ -125,6 +162,7 @@ pub fn render_service(
         service_monitor: service_monitor::service_monitor(svc, ctx),
         pvc: pvc::service_pvc(svc)?,
         deployment: deployment::deployment(svc, ctx)?,
+        epp: render_epp(svc, ctx),
     })
 }
 
