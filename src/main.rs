@@ -32,6 +32,19 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Plan offline: placements, desired objects and diagnostics for NIM objects on a cluster
+    /// snapshot (`kubectl get nodes,pods,nimcaches,configmaps -o yaml` output).
+    Plan {
+        /// NIM manifests: files or directories.
+        #[arg(short = 'f', long = "filename", required = true)]
+        files: Vec<PathBuf>,
+        /// Cluster snapshot file(s) or directories.
+        #[arg(long, required = true)]
+        cluster: Vec<PathBuf>,
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
+        output: cmd::plan::Format,
+    },
 }
 
 fn main() -> ExitCode {
@@ -51,6 +64,11 @@ fn main() -> ExitCode {
             }
         },
         Command::Validate { paths } => cmd::validate::run(&paths),
+        Command::Plan {
+            files,
+            cluster,
+            output,
+        } => cmd::plan::run(&files, &cluster, output),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(2))
 }

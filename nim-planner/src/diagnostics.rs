@@ -83,7 +83,7 @@ macro_rules! codes {
             ///
             /// ```
             /// use nim_planner::diagnostics::Code;
-            /// assert_eq!(Code::ALL.len(), 18);
+            /// assert_eq!(Code::ALL.len(), 22);
             /// ```
             pub const ALL: &'static [Code] = &[ $( Code::$name, )+ ];
 
@@ -132,6 +132,8 @@ codes! {
     MinReplicasUnschedulable => Error,
     /// The GPU Operator is not ready, or no node advertises `nvidia.com/gpu.present`.
     GpuStackNotReady => Error,
+    /// The object would be rejected by the API server (schema or CEL rule).
+    InvalidSpec => Error,
     /// The HPA scales on CPU (explicitly, or by default without metrics); useless for inference.
     CpuMetricAutoscaling => Warning,
     /// Autoscaling without a NIMCache: every scale-out downloads the model again.
@@ -148,6 +150,12 @@ codes! {
     ReadWriteOnceSharedAcrossNodes => Warning,
     /// Passthrough tensor parallelism on GPUs without guaranteed NVLink (TP over PCIe).
     NoNvlinkForTensorParallel => Warning,
+    /// Nothing determines how many GPUs a pod needs, so it would get none.
+    GpuCountUnspecified => Warning,
+    /// An object of the cluster snapshot could not be read and was skipped.
+    InvalidSnapshotObject => Warning,
+    /// Part of the spec that this planner version does not render (named in the message).
+    NotRendered => Warning,
 }
 
 impl fmt::Display for Code {

@@ -7,7 +7,9 @@
 //!   operator can be taken over without churn.
 
 pub mod diagnostics;
+pub mod graph;
 pub mod placement;
+pub mod plan;
 pub mod profile;
 pub mod render;
 pub mod snapshot;

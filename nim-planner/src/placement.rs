@@ -806,9 +806,32 @@ pub fn place(
             }
             _ => match (spec.nim_cache_profile(), res.profiles.as_slice()) {
                 (Some(_), [p]) => (p.tp(), GpuSource::Profile),
+                // No explicit profile: when every candidate profile of the cache needs the same
+                // GPUs per pod, size the pods from it. NVIDIA's operator would leave the pod
+                // without any GPU here.
+                (None, [first, rest @ ..])
+                    if first.tp() > 0
+                        && first.pp() == pods
+                        && rest
+                            .iter()
+                            .all(|p| p.tp() == first.tp() && p.pp() == first.pp()) =>
+                {
+                    (first.tp(), GpuSource::Profile)
+                }
                 _ => (0, GpuSource::Unspecified),
             },
         };
+        if source == GpuSource::Unspecified && !spec.is_kserve() && spec.dra_resources.is_empty() {
+            diagnostics.push(Diagnostic::new(
+                Code::GpuCountUnspecified,
+                obj.clone(),
+                "spec.resources.limits",
+                "nothing says how many GPUs a pod needs (no nvidia.com/gpu, no multiNode tensor \
+                 parallelism, no explicit or unambiguous NIMCache profile), so the pods get no GPU; \
+                 set resources.limits[nvidia.com/gpu] or spec.storage.nimCache.profile."
+                    .to_string(),
+            ));
+        }
 
         if let (Some(_), [p]) = (spec.nim_cache_profile(), res.profiles.as_slice())
             && source != GpuSource::Profile
@@ -1033,7 +1056,7 @@ pub fn place(
                 obj.clone(),
                 "spec.scale.hpa.minReplicas",
                 format!(
-                    "only {} of the minimum {} replica(s) ({} GPU(s) each) fit the free GPU capacity{}. \
+                    "only {} of the minimum {} replica(s) ({} GPU(s) each) fit the free GPU capacity{}{}. \
                      Free GPUs, add nodes of an eligible pool, or lower the replica count.",
                     p.replicas_at_min,
                     p.min_replicas,
@@ -1042,7 +1065,8 @@ pub fn place(
                         " (no eligible GPU pool)".to_owned()
                     } else {
                         format!(" of pools {}", p.eligible_pools.join(", "))
-                    }
+                    },
+                    unavailable_note(p)
                 ),
             ));
         } else if !p.fits_max() {
@@ -1110,6 +1134,23 @@ pub fn place(
     }
     sort_diagnostics(&mut diagnostics);
     (placements, diagnostics)
+}
+
+/// ` (N eligible node(s) cannot take pods now: node: reason, …)` when some are unavailable.
+fn unavailable_note(p: &Placement) -> String {
+    if p.unavailable_nodes.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = p
+        .unavailable_nodes
+        .iter()
+        .map(|(node, why)| format!("{node}: {why}"))
+        .collect();
+    format!(
+        " ({} eligible node(s) cannot take pods now: {})",
+        list.len(),
+        list.join(", ")
+    )
 }
 
 /// Checks a NIMPipeline's service dependency graph (`spec.services[].dependencies[].name`) for

@@ -259,7 +259,29 @@ fn every_code_has_a_stable_name_and_severity() {
             "InvalidStorage",
             "PipelineDependencyCycle",
             "MinReplicasUnschedulable",
-            "GpuStackNotReady"
+            "GpuStackNotReady",
+            "InvalidSpec"
+        ]
+    );
+    let warnings: Vec<_> = Code::ALL
+        .iter()
+        .filter(|c| c.severity() == Severity::Warning)
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "CpuMetricAutoscaling",
+            "AutoscalingWithoutCache",
+            "EphemeralModelStore",
+            "DeprecatedIngress",
+            "UnpinnedImage",
+            "MaxReplicasExceedCapacity",
+            "ReadWriteOnceSharedAcrossNodes",
+            "NoNvlinkForTensorParallel",
+            "GpuCountUnspecified",
+            "InvalidSnapshotObject",
+            "NotRendered"
         ]
     );
     for c in Code::ALL {

@@ -529,8 +529,10 @@ impl NodeInventory {
         })
     }
 
-    /// `true` when MIG devices (not whole GPUs) are what pods get: MIG `single`/`mixed`
-    /// strategy, a `-MIG-` product, or a MIG-backed vGPU type.
+    /// `true` when MIG devices (not whole GPUs) are what pods get: a `-MIG-` product (strategy
+    /// `single`), advertised `nvidia.com/mig-*` resources (strategy `mixed`), or a MIG-backed
+    /// vGPU type. The `nvidia.com/mig.strategy` label alone does not count: the GPU Operator sets
+    /// it on every node.
     ///
     /// ```
     /// use k8s_openapi::api::core::v1::Node;
@@ -542,7 +544,7 @@ impl NodeInventory {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn uses_mig(&self) -> bool {
-        self.mig_strategy != MigStrategy::None
+        !self.mig_resources.is_empty()
             || self.product.as_ref().is_some_and(|p| {
                 p.mig.is_some() || p.vgpu.as_ref().is_some_and(|v| v.is_mig_backed())
             })

@@ -335,14 +335,15 @@ pub fn can_serve_multi_gpu_replica(node: &NodeInventory, gpus: u32) -> Result<Ve
     if node.allocatable_gpus == 0 {
         return Err(Reason::NoGpus);
     }
-    if u64::from(gpus) > node.allocatable_gpus {
-        return Err(Reason::InsufficientGpus {
+    // The topology rules come before the GPU count: on an L40S vGPU VM, "add GPUs to the VM"
+    // would not help a multi-GPU replica, so that is not the reason to report.
+    let insufficient =
+        (u64::from(gpus) > node.allocatable_gpus).then_some(Reason::InsufficientGpus {
             requested: gpus,
             available: node.allocatable_gpus,
         });
-    }
     if gpus == 1 {
-        return Ok(Vec::new());
+        return insufficient.map_or(Ok(Vec::new()), Err);
     }
     if node.is_shared() {
         return Err(Reason::SharedGpuLimit {
@@ -409,7 +410,7 @@ pub fn can_serve_multi_gpu_replica(node: &NodeInventory, gpus: u32) -> Result<Ve
             }
         }
     }
-    Ok(warnings)
+    insufficient.map_or(Ok(warnings), Err)
 }
 
 fn bridge_warnings(node: &NodeInventory, gpus: u32, warnings: &mut Vec<Reason>) {
@@ -530,11 +531,23 @@ mod tests {
         let n = vgpu("NVIDIA-L40S-48C", 2);
         assert_eq!(can_serve_multi_gpu_replica(&n, 0), Ok(vec![]));
         assert_eq!(can_serve_multi_gpu_replica(&n, 1), Ok(vec![]));
-        assert_eq!(
+        // On L40S vGPU the topology is the reason, not the count: more vGPUs per VM would not help.
+        assert!(matches!(
             can_serve_multi_gpu_replica(&n, 3),
+            Err(Reason::VgpuNoNvlink { .. })
+        ));
+        assert_eq!(
+            can_serve_multi_gpu_replica(&passthrough("NVIDIA-L40S", 2), 3),
             Err(Reason::InsufficientGpus {
                 requested: 3,
                 available: 2
+            })
+        );
+        assert_eq!(
+            can_serve_multi_gpu_replica(&vgpu("NVIDIA-H100XM-80C", 4), 8),
+            Err(Reason::InsufficientGpus {
+                requested: 8,
+                available: 4
             })
         );
         assert_eq!(

@@ -1,0 +1,570 @@
+//! The planner's entry point: NIM custom resources + a cluster snapshot → a [`Plan`] of desired
+//! objects in apply order, one placement per NIMService, diagnostics, and the dependency graph.
+//!
+//! Pure and deterministic: the same input (in any order) gives the same plan, byte for byte.
+//!
+//! ```
+//! use nim_planner::plan::{PlanInput, plan};
+//! use nim_planner::snapshot::ClusterSnapshot;
+//!
+//! let objects = vec![serde_json::json!({
+//!     "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMService",
+//!     "metadata": {"name": "llm", "namespace": "nim"},
+//!     "spec": {"image": {"repository": "nvcr.io/nim/meta/llama-3.1-8b-instruct", "tag": "1.3.3"},
+//!              "storage": {"pvc": {"name": "models"}},
+//!              "resources": {"limits": {"nvidia.com/gpu": 1}}}
+//! })];
+//! let (input, problems) = PlanInput::from_objects(&objects);
+//! assert!(problems.is_empty());
+//! let plan = plan(&input, &ClusterSnapshot::default());
+//! // No GPU node in an empty snapshot: the service cannot be placed and nothing is rendered.
+//! assert!(plan.has_errors());
+//! assert!(plan.objects.is_empty());
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::EnvVar;
+use nim_types::{API_VERSION, NIMBuild, NIMCache, NIMPipeline, NIMService};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::diagnostics::{Code, Diagnostic, ObjectRef, Severity, sort_diagnostics};
+use crate::graph::{DependencyGraph, ObjectId};
+use crate::placement::{GpuSource, Placement, check_pipeline, place};
+use crate::render::labels::controller_owner_reference;
+use crate::render::{CacheInfo, RenderContext, RenderError, render_cache, render_service};
+use crate::snapshot::{ClusterSnapshot, key};
+
+/// Namespace given to objects that have none (as `kubectl apply` does).
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// The custom resources to plan, by kind.
+///
+/// ```
+/// let input = nim_planner::plan::PlanInput::default();
+/// assert!(input.services.is_empty());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct PlanInput {
+    /// NIMCaches.
+    pub caches: Vec<NIMCache>,
+    /// NIMServices.
+    pub services: Vec<NIMService>,
+    /// NIMPipelines.
+    pub pipelines: Vec<NIMPipeline>,
+    /// NIMBuilds.
+    pub builds: Vec<NIMBuild>,
+}
+
+impl PlanInput {
+    /// Sort the NIM objects out of a list of Kubernetes objects (others are ignored). An object
+    /// that does not load as its kind becomes an `InvalidSpec` diagnostic and is left out.
+    ///
+    /// ```
+    /// let objs = vec![serde_json::json!({"apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMCache",
+    ///     "metadata": {"name": "c"}, "spec": {"storage": {}}})];
+    /// let (input, problems) = nim_planner::plan::PlanInput::from_objects(&objs);
+    /// assert!(input.caches.is_empty());
+    /// assert_eq!(problems[0].code.as_str(), "InvalidSpec");
+    /// ```
+    pub fn from_objects(objects: &[Value]) -> (Self, Vec<Diagnostic>) {
+        let mut input = Self::default();
+        let mut problems = Vec::new();
+        for obj in objects {
+            if obj.get("apiVersion").and_then(Value::as_str) != Some(API_VERSION) {
+                continue;
+            }
+            let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
+            let result = match kind {
+                "NIMCache" => load(obj).map(|o| input.caches.push(o)),
+                "NIMService" => load(obj).map(|o| input.services.push(o)),
+                "NIMPipeline" => load(obj).map(|o| input.pipelines.push(o)),
+                "NIMBuild" => load(obj).map(|o| input.builds.push(o)),
+                _ => Ok(()),
+            };
+            if let Err(e) = result {
+                let s = |p: &str| {
+                    obj.pointer(p)
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string()
+                };
+                problems.push(Diagnostic::new(
+                    Code::InvalidSpec,
+                    ObjectRef::new(kind, s("/metadata/namespace"), s("/metadata/name")),
+                    "",
+                    format!("does not load as a {kind}: {e}; fix the manifest (nim-operator validate shows every problem)."),
+                ));
+            }
+        }
+        (input, problems)
+    }
+}
+
+fn load<T: serde::de::DeserializeOwned>(obj: &Value) -> Result<T, serde_json::Error> {
+    serde_json::from_value(obj.clone())
+}
+
+/// The result of planning.
+///
+/// Serialized (JSON or YAML) as `{objects, placements, diagnostics}`; the graph is available
+/// through [`Plan::graph`] and `nim-operator graph`.
+///
+/// ```
+/// let plan = nim_planner::plan::Plan::default();
+/// assert!(!plan.has_errors());
+/// assert_eq!(serde_json::to_value(&plan).unwrap(), serde_json::json!({"objects": [], "placements": [], "diagnostics": []}));
+/// ```
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Plan {
+    /// Every desired object, fully rendered, in apply (topological) order.
+    pub objects: Vec<Value>,
+    /// One placement per NIMService (including those a NIMPipeline creates), by namespace/name.
+    pub placements: Vec<Placement>,
+    /// Findings, sorted (object, severity, code, field, message).
+    pub diagnostics: Vec<Diagnostic>,
+    /// Dependency graph of the custom resources and the desired objects.
+    #[serde(skip)]
+    pub graph: DependencyGraph,
+}
+
+impl Plan {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+
+    /// The placement of one NIMService.
+    ///
+    /// ```
+    /// assert!(nim_planner::plan::Plan::default().placement("nim", "llm").is_none());
+    /// ```
+    pub fn placement(&self, namespace: &str, name: &str) -> Option<&Placement> {
+        self.placements
+            .iter()
+            .find(|p| p.service.namespace == namespace && p.service.name == name)
+    }
+}
+
+fn ns_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
+    meta.namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string())
+}
+
+fn name_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> String {
+    meta.name.clone().unwrap_or_default()
+}
+
+fn cr_id(
+    kind: &str,
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> ObjectId {
+    ObjectId::new(API_VERSION, kind, &ns_of(meta), &name_of(meta))
+}
+
+macro_rules! normalized {
+    ($list:expr) => {{
+        let mut v = $list.clone();
+        for o in &mut v {
+            o.metadata.namespace = Some(ns_of(&o.metadata));
+        }
+        v.sort_by_key(|o| (ns_of(&o.metadata), name_of(&o.metadata)));
+        v
+    }};
+}
+
+/// Collects desired objects and the graph edges between them.
+#[derive(Default)]
+struct Output {
+    objects: BTreeMap<ObjectId, Value>,
+    graph: DependencyGraph,
+}
+
+impl Output {
+    /// Add a rendered object owned by `owner`; returns its id.
+    fn add<T: Serialize>(&mut self, owner: &ObjectId, object: &T) -> Option<ObjectId> {
+        let mut value = serde_json::to_value(object).ok()?;
+        // An owner without a uid does not exist yet (an offline plan of new objects); the
+        // apiserver rejects owner references without a uid, so they are left out until it does.
+        if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut)
+            && let Some(Value::Array(refs)) = meta.get_mut("ownerReferences")
+        {
+            refs.retain(|r| {
+                r.get("uid")
+                    .and_then(Value::as_str)
+                    .is_some_and(|u| !u.is_empty())
+            });
+            if refs.is_empty() {
+                meta.remove("ownerReferences");
+            }
+        }
+        let id = ObjectId::of(&value)?;
+        self.graph.add_edge(owner, &id);
+        self.objects.insert(id.clone(), value);
+        Some(id)
+    }
+}
+
+/// Plan everything in `input` against `snapshot`. See the module docs.
+pub fn plan(input: &PlanInput, snapshot: &ClusterSnapshot) -> Plan {
+    let caches: Vec<NIMCache> = normalized!(input.caches);
+    let services: Vec<NIMService> = normalized!(input.services);
+    let pipelines: Vec<NIMPipeline> = normalized!(input.pipelines);
+    let builds: Vec<NIMBuild> = normalized!(input.builds);
+    let mut diagnostics = Vec::new();
+    let mut out = Output::default();
+
+    // The caches being planned are the desired state; keep the cluster's status of them.
+    let mut snap = snapshot.clone();
+    for cache in &caches {
+        let k = key(&ns_of(&cache.metadata), &name_of(&cache.metadata));
+        let mut merged = cache.clone();
+        if merged.status.is_none() {
+            merged.status = snap.nim_caches.get(&k).and_then(|c| c.status.clone());
+        }
+        snap.nim_caches.insert(k, merged);
+    }
+
+    // Pipelines create NIMServices (owned by the pipeline) with dependency env injected.
+    let mut all_services = services.clone();
+    let taken: BTreeSet<(String, String)> = services
+        .iter()
+        .map(|s| (ns_of(&s.metadata), name_of(&s.metadata)))
+        .collect();
+    let mut pipeline_edges = Vec::new();
+    for pipeline in &pipelines {
+        diagnostics.extend(check_pipeline(pipeline));
+        let pid = cr_id("NIMPipeline", &pipeline.metadata);
+        out.graph.add_node(&pid);
+        for (svc, deps) in pipeline_services(pipeline) {
+            let ns = ns_of(&svc.metadata);
+            let name = name_of(&svc.metadata);
+            if taken.contains(&(ns.clone(), name.clone())) {
+                diagnostics.push(Diagnostic::new(
+                    Code::InvalidSpec,
+                    ObjectRef::new("NIMPipeline", ns.clone(), name_of(&pipeline.metadata)),
+                    "spec.services",
+                    format!(
+                        "NIMService {name} already exists and is not owned by the NIMPipeline {}; rename the pipeline service or delete the NIMService.",
+                        name_of(&pipeline.metadata)
+                    ),
+                ));
+                continue;
+            }
+            if let Some(id) = out.add(&pid, &svc) {
+                for dep in deps {
+                    pipeline_edges.push((
+                        ObjectId::new(API_VERSION, "NIMService", &ns, &dep),
+                        id.clone(),
+                    ));
+                }
+            }
+            all_services.push(svc);
+        }
+    }
+    all_services.sort_by_key(|s| (ns_of(&s.metadata), name_of(&s.metadata)));
+    for (dep, dependent) in pipeline_edges {
+        if out.objects.contains_key(&dep) {
+            out.graph.add_edge(&dep, &dependent);
+        }
+    }
+
+    let (placements, placement_diags) = place(&all_services, &snap);
+    diagnostics.extend(placement_diags);
+
+    for cache in &caches {
+        plan_cache(cache, &snap, &mut out, &mut diagnostics);
+    }
+    for svc in &all_services {
+        let placement = placements.iter().find(|p| {
+            p.service.namespace == ns_of(&svc.metadata) && p.service.name == name_of(&svc.metadata)
+        });
+        plan_service(svc, placement, &snap, &mut out, &mut diagnostics);
+    }
+    for build in &builds {
+        let id = cr_id("NIMBuild", &build.metadata);
+        out.graph.add_node(&id);
+        let cache = ObjectId::new(
+            API_VERSION,
+            "NIMCache",
+            &id.namespace,
+            &build.spec.nim_cache.name,
+        );
+        out.graph.add_edge(&cache, &id);
+        diagnostics.push(Diagnostic::new(
+            Code::NotRendered,
+            ObjectRef::new("NIMBuild", id.namespace.clone(), id.name.clone()),
+            "",
+            "the engine-build Pod is created by the operator once the NIMCache is Ready and holds a buildable profile; this planner version does not render it offline.".to_string(),
+        ));
+    }
+
+    sort_diagnostics(&mut diagnostics);
+    let order = match out.graph.apply_order() {
+        Ok(order) => order,
+        Err(cycle) => {
+            // Already reported (e.g. PipelineDependencyCycle); fall back to a stable order.
+            let mut ids: Vec<ObjectId> = out.objects.keys().cloned().collect();
+            ids.extend(cycle.members);
+            ids
+        }
+    };
+    let mut seen = BTreeSet::new();
+    let objects = order
+        .into_iter()
+        .filter(|id| seen.insert(id.clone()))
+        .filter_map(|id| out.objects.get(&id).cloned())
+        .collect();
+    Plan {
+        objects,
+        placements,
+        diagnostics,
+        graph: out.graph,
+    }
+}
+
+/// The NIMServices a pipeline creates, each with the names of the services it depends on.
+fn pipeline_services(pipeline: &NIMPipeline) -> Vec<(NIMService, Vec<String>)> {
+    let ns = ns_of(&pipeline.metadata);
+    let mut out = Vec::new();
+    for entry in pipeline.spec.services.iter().filter(|s| s.is_enabled()) {
+        let Some(spec) = entry.spec.clone() else {
+            continue;
+        };
+        let mut svc = NIMService::new(&entry.name, spec);
+        svc.metadata.namespace = Some(ns.clone());
+        svc.metadata.owner_references = Some(vec![controller_owner_reference(
+            "NIMPipeline",
+            &pipeline.metadata,
+        )]);
+        let mut injected = Vec::new();
+        for dep in &entry.dependencies {
+            let Some(env_name) = dep.env_name.clone().filter(|n| !n.is_empty()) else {
+                continue;
+            };
+            // NVIDIA ignores entries without a value; we fill in the dependency's in-cluster URL.
+            let value = dep
+                .env_value
+                .clone()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| {
+                    format!("http://{}.{ns}.svc.cluster.local:{}", dep.name, dep.port)
+                });
+            injected.push(EnvVar {
+                name: env_name,
+                value: Some(value),
+                value_from: None,
+            });
+        }
+        // Dependency env wins over the service's own entry of the same name.
+        svc.spec
+            .env
+            .retain(|e| !injected.iter().any(|i| i.name == e.name));
+        svc.spec.env.extend(injected);
+        let deps = entry.dependencies.iter().map(|d| d.name.clone()).collect();
+        out.push((svc, deps));
+    }
+    out
+}
+
+fn plan_cache(
+    cache: &NIMCache,
+    snap: &ClusterSnapshot,
+    out: &mut Output,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let id = cr_id("NIMCache", &cache.metadata);
+    out.graph.add_node(&id);
+    let obj = ObjectRef::new("NIMCache", id.namespace.clone(), id.name.clone());
+    let mut ctx = RenderContext::default();
+    let explicit_profiles = cache
+        .spec
+        .source
+        .ngc
+        .as_ref()
+        .and_then(|n| n.model.as_ref())
+        .is_some_and(|m| !m.profiles.is_empty());
+    if let (Some(ngc), false) = (cache.spec.source.ngc.as_ref(), explicit_profiles)
+        && let Some(manifest) = snap.manifest(&id.namespace, &id.name)
+    {
+        let model = ngc.model.clone().unwrap_or_default();
+        let products = snap.gpu_products();
+        ctx.selected_profiles = manifest.select(&model, &products);
+        if ctx.selected_profiles.is_empty() && ngc.model_endpoint.is_none() {
+            diags.push(Diagnostic::new(
+                Code::NoCompatibleProfile,
+                obj.clone(),
+                "spec.source.ngc.model",
+                "no profile of the model manifest matches the selection (precision, engine, tensorParallelism, qosProfile, gpus, lora, buildable) on this cluster's GPUs; relax the selection or list profiles explicitly.".to_string(),
+            ));
+            return;
+        }
+    }
+    match render_cache(cache, &ctx) {
+        Ok(children) => {
+            let sa = out.add(&id, &children.service_account);
+            let role = out.add(&id, &children.role);
+            let rb = out.add(&id, &children.role_binding);
+            let pvc = children.pvc.as_ref().and_then(|p| out.add(&id, p));
+            let job = out.add(&id, &children.job);
+            if let (Some(job), Some(rb)) = (&job, &rb) {
+                for before in [&sa, &role].into_iter().flatten() {
+                    out.graph.add_edge(before, rb);
+                }
+                out.graph.add_edge(rb, job);
+                if let Some(pvc) = &pvc {
+                    out.graph.add_edge(pvc, job);
+                }
+            }
+        }
+        Err(e) => diags.push(render_diagnostic(&obj, &e)),
+    }
+}
+
+fn plan_service(
+    svc: &NIMService,
+    placement: Option<&Placement>,
+    snap: &ClusterSnapshot,
+    out: &mut Output,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let id = cr_id("NIMService", &svc.metadata);
+    out.graph.add_node(&id);
+    let obj = ObjectRef::new("NIMService", id.namespace.clone(), id.name.clone());
+    if let Some(cache) = svc.spec.nim_cache_name() {
+        let cache_id = ObjectId::new(API_VERSION, "NIMCache", &id.namespace, cache);
+        out.graph.add_edge(&cache_id, &id);
+    }
+    // Nothing is rendered for a service the plan cannot carry out: no pods that cannot start.
+    if diags
+        .iter()
+        .any(|d| d.object == obj && d.severity == Severity::Error)
+    {
+        return;
+    }
+    let mut ctx = RenderContext::default();
+    if let Some(p) = placement {
+        if p.gpu_source == Some(GpuSource::Profile) {
+            ctx.gpus_per_pod = Some(p.gpus_per_pod);
+        }
+        ctx.allowed_gpu_products = p.allowed_products.clone();
+        if svc.spec.nim_cache_profile().is_some() {
+            ctx.profile = p.profiles.first().cloned();
+        }
+    }
+    if let Some(name) = svc.spec.nim_cache_name() {
+        ctx.nim_cache = snap
+            .nim_cache(&id.namespace, name)
+            .map(CacheInfo::from_nimcache);
+    }
+    match render_service(svc, &ctx) {
+        Ok(c) => {
+            let sa = out.add(&id, &c.service_account);
+            let role = out.add(&id, &c.role);
+            let rb = out.add(&id, &c.role_binding);
+            let pvc = c.pvc.as_ref().and_then(|p| out.add(&id, p));
+            let deploy = out.add(&id, &c.deployment);
+            let service = out.add(&id, &c.service);
+            let exposure = [
+                c.ingress.as_ref().and_then(|o| out.add(&id, o)),
+                c.http_route.as_ref().and_then(|o| out.add(&id, o)),
+                c.grpc_route.as_ref().and_then(|o| out.add(&id, o)),
+                c.service_monitor.as_ref().and_then(|o| out.add(&id, o)),
+            ];
+            let hpa = c.hpa.as_ref().and_then(|o| out.add(&id, o));
+            if let Some(epp) = &c.epp {
+                add_epp(&id, epp, out);
+            }
+            let Some(deploy) = deploy else { return };
+            for before in [&sa, &role].into_iter().flatten() {
+                if let Some(rb) = &rb {
+                    out.graph.add_edge(before, rb);
+                }
+            }
+            for before in [&rb, &pvc].into_iter().flatten() {
+                out.graph.add_edge(before, &deploy);
+            }
+            if let Some(cache) = ctx.nim_cache.as_ref() {
+                let cache_pvc = ObjectId::new(
+                    "v1",
+                    "PersistentVolumeClaim",
+                    &id.namespace,
+                    &cache.pvc_name,
+                );
+                if out.objects.contains_key(&cache_pvc) {
+                    out.graph.add_edge(&cache_pvc, &deploy);
+                }
+            }
+            if let Some(service) = &service {
+                out.graph.add_edge(&deploy, service);
+                for e in exposure.iter().flatten() {
+                    out.graph.add_edge(service, e);
+                }
+            }
+            if let Some(hpa) = &hpa {
+                out.graph.add_edge(&deploy, hpa);
+            }
+        }
+        Err(e) => diags.push(render_diagnostic(&obj, &e)),
+    }
+}
+
+/// The endpoint picker: its RBAC and config before its Deployment, the Deployment before its
+/// Service, and the InferencePool after both.
+fn add_epp(owner: &ObjectId, epp: &crate::render::EppChildren, out: &mut Output) {
+    let sa = out.add(owner, &epp.service_account);
+    let role = out.add(owner, &epp.role);
+    let rb = out.add(owner, &epp.role_binding);
+    let cm = epp.config_map.as_ref().and_then(|c| out.add(owner, c));
+    let deploy = out.add(owner, &epp.deployment);
+    let service = out.add(owner, &epp.service);
+    let pool = out.add(owner, &epp.inference_pool);
+    let Some(deploy) = deploy else { return };
+    for before in [&sa, &role].into_iter().flatten() {
+        if let Some(rb) = &rb {
+            out.graph.add_edge(before, rb);
+        }
+    }
+    for before in [&rb, &cm].into_iter().flatten() {
+        out.graph.add_edge(before, &deploy);
+    }
+    for after in [&service, &pool].into_iter().flatten() {
+        out.graph.add_edge(&deploy, after);
+    }
+}
+
+fn render_diagnostic(obj: &ObjectRef, e: &RenderError) -> Diagnostic {
+    let (code, field, advice) = match e {
+        RenderError::NoModelStore
+        | RenderError::MissingPvcSize
+        | RenderError::MissingAccessMode => (
+            Code::InvalidStorage,
+            "spec.storage",
+            "fix the storage section",
+        ),
+        RenderError::DeprecatedCertConfig | RenderError::NoSource => {
+            (Code::InvalidSpec, "spec", "fix the spec")
+        }
+        RenderError::NimCacheNotResolved(_) => (
+            Code::NimCacheNotFound,
+            "spec.storage.nimCache.name",
+            "create the NIMCache or fix the name",
+        ),
+        RenderError::NoProfilesSelected => (
+            Code::NotRendered,
+            "spec.source.ngc.model",
+            "the operator first probes the model manifest; to plan the caching Job offline, include the `<nimcache>-manifest` ConfigMap in the cluster snapshot or list profiles explicitly",
+        ),
+        RenderError::Unsupported(_) => (
+            Code::NotRendered,
+            "spec",
+            "this planner version renders standalone single-node NIMServices; the workload is left to the operator",
+        ),
+    };
+    Diagnostic::new(code, obj.clone(), field, format!("{e}; {advice}."))
+}
