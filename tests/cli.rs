@@ -104,3 +104,180 @@ fn bad_flags_exit_2() {
     let out = bin(&["no-such-command"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+fn plan_json(files: &str, cluster: &str) -> (Option<i32>, serde_json::Value) {
+    let out = bin(&["plan", "-f", files, "--cluster", cluster, "-o", "json"]);
+    let json = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", stdout(&out), stderr(&out)));
+    (out.status.code(), json)
+}
+
+fn objects_of_kind<'a>(plan: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
+    plan["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["kind"] == kind)
+        .collect()
+}
+
+#[test]
+fn plan_of_the_seed_binds_the_model_to_gpu_nodes_and_renders_the_children() {
+    let (code, plan) = plan_json("examples/seed", "examples/clusters/vks.yaml");
+    assert_eq!(code, Some(0), "{plan:#}");
+    let keys: Vec<&String> = plan.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["diagnostics", "objects", "placements"]);
+
+    let deploys = objects_of_kind(&plan, "Deployment");
+    assert_eq!(deploys.len(), 1);
+    let pod = &deploys[0]["spec"]["template"]["spec"];
+    let term = &pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+        [0]["matchExpressions"][0];
+    assert_eq!(term["key"], "nvidia.com/gpu.product");
+    assert_eq!(
+        term["values"],
+        serde_json::json!(["NVIDIA-H100XM-80C", "NVIDIA-L40S-48C"])
+    );
+    // The seed sets no GPU count; the cache's tp=1 profiles size the pod (NVIDIA would give it none).
+    assert_eq!(
+        pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
+        "1"
+    );
+    assert!(
+        deploys[0]["spec"].get("replicas").is_none(),
+        "the HPA owns replicas"
+    );
+    assert_eq!(objects_of_kind(&plan, "HorizontalPodAutoscaler").len(), 1);
+    let route = objects_of_kind(&plan, "HTTPRoute");
+    assert_eq!(route[0]["spec"]["parentRefs"][0]["name"], "inference-gw");
+    assert_eq!(
+        objects_of_kind(&plan, "Job").len(),
+        1,
+        "the caching Job is planned from the manifest"
+    );
+
+    // The seed scales on the HPA's default (CPU): the sharp edge is flagged.
+    let codes: Vec<&str> = plan["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["CpuMetricAutoscaling"]);
+
+    // Apply order: the PVC before the Job, RBAC before the Deployment, the Deployment before its Service.
+    let order: Vec<String> = plan["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            format!(
+                "{}/{}",
+                o["kind"].as_str().unwrap(),
+                o["metadata"]["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let pos = |k: &str| {
+        order
+            .iter()
+            .position(|o| o == k)
+            .unwrap_or_else(|| panic!("{k} missing in {order:?}"))
+    };
+    assert!(
+        pos("PersistentVolumeClaim/llama-3-1-8b-cache-pvc") < pos("Job/llama-3-1-8b-cache-job")
+    );
+    assert!(pos("RoleBinding/llama-3-1-8b") < pos("Deployment/llama-3-1-8b"));
+    assert!(pos("Deployment/llama-3-1-8b") < pos("Service/llama-3-1-8b"));
+    assert!(pos("Service/llama-3-1-8b") < pos("HTTPRoute/llama-3-1-8b"));
+}
+
+#[test]
+fn plan_refuses_a_tp4_model_on_l40s_vgpu_and_binds_it_to_h100_sxm_vgpu() {
+    let (code, plan) = plan_json("examples/llama-70b", "examples/clusters/vks-l40s-only.yaml");
+    assert_eq!(code, Some(1));
+    let first = &plan["diagnostics"][0];
+    assert_eq!(first["code"], "VgpuMultiGpuUnsupported");
+    assert_eq!(first["object"]["name"], "llama-3-1-70b");
+    assert!(
+        objects_of_kind(&plan, "Deployment").is_empty(),
+        "no pods that cannot start"
+    );
+
+    let (code, plan) = plan_json("examples/llama-70b", "examples/clusters/vks.yaml");
+    assert_eq!(code, Some(0), "{plan:#}");
+    let deploy = objects_of_kind(&plan, "Deployment")[0];
+    let pod = &deploy["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
+        "4"
+    );
+    assert_eq!(
+        pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+            [0]["matchExpressions"][0]["values"],
+        serde_json::json!(["NVIDIA-H100XM-80C"])
+    );
+    assert_eq!(
+        plan["placements"][0]["eligible_pools"],
+        serde_json::json!(["nvidia-h100xm-80c-x4"])
+    );
+}
+
+#[test]
+fn plan_output_is_byte_for_byte_stable() {
+    let a = bin(&[
+        "plan",
+        "-f",
+        "examples",
+        "--cluster",
+        "examples/clusters/vks.yaml",
+    ]);
+    let b = bin(&[
+        "plan",
+        "-f",
+        "examples",
+        "--cluster",
+        "examples/clusters/vks.yaml",
+    ]);
+    assert_eq!(a.stdout, b.stdout);
+    let text = stdout(&a);
+    assert!(text.starts_with("# nim-operator plan: "), "{text}");
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).unwrap();
+    assert!(
+        docs.iter().all(|d| d.get("kind").is_some()),
+        "every YAML document is an object"
+    );
+}
+
+#[test]
+fn plan_reports_invalid_specs_and_unreadable_snapshots() {
+    let bad = temp_file(
+        "bad-plan.yaml",
+        "apiVersion: apps.nvidia.com/v1alpha1\nkind: NIMService\nmetadata: {name: llm}\nspec:\n  image: {repository: r, tag: '1.0'}\n  replicas: 1\n  scale: {enabled: true, hpa: {maxReplicas: 2}}\n",
+    );
+    let (code, plan) = plan_json(bad.to_str().unwrap(), "examples/clusters/vks.yaml");
+    assert_eq!(code, Some(1));
+    let d = &plan["diagnostics"][0];
+    assert_eq!(d["code"], "InvalidSpec");
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("spec.replicas cannot be set when spec.scale.enabled is true"),
+        "{d}"
+    );
+
+    let out = bin(&[
+        "plan",
+        "-f",
+        "examples/seed",
+        "--cluster",
+        "no/such/cluster.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no/such/cluster.yaml: cannot read"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -183,6 +183,35 @@ macro_rules! normalized {
 struct Output {
     objects: BTreeMap<ObjectId, Value>,
     graph: DependencyGraph,
+    children: BTreeMap<ObjectId, Vec<ObjectId>>,
+}
+
+/// Whether `id` can be created: a DNS-1123 name of at most 63 characters (a DNS-1035 label for
+/// Services, which become DNS names).
+///
+/// ```
+/// use nim_planner::graph::ObjectId;
+/// use nim_planner::plan::valid_child_name;
+/// assert!(valid_child_name(&ObjectId::new("apps/v1", "Deployment", "n", "llama-3-1-8b")));
+/// assert!(!valid_child_name(&ObjectId::new("v1", "Service", "n", "8b-llama")));
+/// assert!(!valid_child_name(&ObjectId::new("batch/v1", "Job", "n", &"a".repeat(64))));
+/// ```
+pub fn valid_child_name(id: &ObjectId) -> bool {
+    let n = id.name.as_str();
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if n.is_empty() || n.len() > 63 {
+        return false;
+    }
+    if id.kind == "Service" {
+        return label_ok(n) && n.starts_with(|c: char| c.is_ascii_lowercase());
+    }
+    n.split('.').all(label_ok)
 }
 
 impl Output {
@@ -206,7 +235,39 @@ impl Output {
         let id = ObjectId::of(&value)?;
         self.graph.add_edge(owner, &id);
         self.objects.insert(id.clone(), value);
+        self.children
+            .entry(owner.clone())
+            .or_default()
+            .push(id.clone());
         Some(id)
+    }
+
+    /// If any child of `owner` has a name the apiserver would refuse, drop all of them (a
+    /// partial set would not work either) and say which CR name to shorten.
+    fn reject_bad_names(&mut self, owner: &ObjectId, diags: &mut Vec<Diagnostic>) {
+        let Some(children) = self.children.get(owner) else {
+            return;
+        };
+        let bad: Vec<String> = children
+            .iter()
+            .filter(|id| !valid_child_name(id))
+            .map(|id| format!("{} {:?}", id.kind, id.name))
+            .collect();
+        if bad.is_empty() {
+            return;
+        }
+        for id in children {
+            self.objects.remove(id);
+        }
+        diags.push(Diagnostic::new(
+            Code::InvalidSpec,
+            ObjectRef::new(owner.kind.clone(), owner.namespace.clone(), owner.name.clone()),
+            "metadata.name",
+            format!(
+                "the objects rendered for it would get invalid names ({}): names must be lower-case DNS-1123 labels of at most 63 characters (Services must start with a letter); use a shorter name.",
+                bad.join(", ")
+            ),
+        ));
     }
 }
 
@@ -266,6 +327,9 @@ pub fn plan(input: &PlanInput, snapshot: &ClusterSnapshot) -> Plan {
             }
             all_services.push(svc);
         }
+    }
+    for pipeline in &pipelines {
+        out.reject_bad_names(&cr_id("NIMPipeline", &pipeline.metadata), &mut diagnostics);
     }
     all_services.sort_by_key(|s| (ns_of(&s.metadata), name_of(&s.metadata)));
     for (dep, dependent) in pipeline_edges {
@@ -424,6 +488,7 @@ fn plan_cache(
         }
         Err(e) => diags.push(render_diagnostic(&obj, &e)),
     }
+    out.reject_bad_names(&id, diags);
 }
 
 fn plan_service(
@@ -512,6 +577,7 @@ fn plan_service(
         }
         Err(e) => diags.push(render_diagnostic(&obj, &e)),
     }
+    out.reject_bad_names(&id, diags);
 }
 
 /// The endpoint picker: its RBAC and config before its Deployment, the Deployment before its

@@ -9,9 +9,9 @@
 //! * Other kinds are ignored. Malformed objects are skipped and reported as [`SnapshotError`]s
 //!   naming the object and field; building never panics.
 //!
-//! The ConfigMap holds the manifest as YAML *text*. This crate has no YAML parser, so
-//! [`ClusterSnapshot::from_objects_with`] takes one from the caller; [`ClusterSnapshot::from_objects`]
-//! uses a JSON parser (JSON is valid YAML), which is enough for JSON manifests and tests.
+//! The ConfigMap holds the manifest as YAML *text*; [`ClusterSnapshot::from_objects`] parses it
+//! with [`parse_manifest_text`] (YAML, so JSON works too), and
+//! [`ClusterSnapshot::from_objects_with`] accepts another parser.
 //!
 //! ```
 //! use nim_planner::snapshot::ClusterSnapshot;
@@ -119,6 +119,10 @@ pub struct ClusterSnapshot {
     pub cluster_policy: Option<ClusterPolicyStatus>,
     /// Skipped or partly unreadable objects, sorted.
     pub errors: Vec<SnapshotError>,
+    /// The Pods, sorted by namespace/name (the planner counts a NIMService's own pods as its
+    /// capacity; see [`crate::placement::is_own_pod`]). Not serialized.
+    #[serde(skip)]
+    pub pods: Vec<Pod>,
 }
 
 /// `namespace/name` key used by [`ClusterSnapshot`] maps.
@@ -174,9 +178,21 @@ pub fn parse_json_text(text: &str) -> Result<Value, String> {
     serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
+/// Parses manifest text as YAML (JSON is valid YAML); the default of
+/// [`ClusterSnapshot::from_objects`].
+///
+/// ```
+/// let v = nim_planner::snapshot::parse_manifest_text("abc:\n  tags: {tp: '2'}\n").unwrap();
+/// assert_eq!(v["abc"]["tags"]["tp"], "2");
+/// assert!(nim_planner::snapshot::parse_manifest_text("a: [").is_err());
+/// ```
+pub fn parse_manifest_text(text: &str) -> Result<Value, String> {
+    serde_saphyr::from_str(text).map_err(|e| e.to_string())
+}
+
 impl ClusterSnapshot {
     /// Builds a snapshot from one value: a single object, a `List` (`kind: List` with `items`), or
-    /// an array of either. Manifests are parsed with [`parse_json_text`].
+    /// an array of either. Manifests are parsed with [`parse_manifest_text`].
     ///
     /// ```
     /// let snap = nim_planner::snapshot::ClusterSnapshot::from_value(&serde_json::json!([]));
@@ -187,7 +203,7 @@ impl ClusterSnapshot {
     }
 
     /// Builds a snapshot from objects (Lists and arrays are flattened), parsing manifest text as
-    /// JSON ([`parse_json_text`]).
+    /// YAML ([`parse_manifest_text`]).
     ///
     /// ```
     /// use serde_json::json;
@@ -200,7 +216,7 @@ impl ClusterSnapshot {
     /// assert_eq!(cp.error_reason.as_deref(), Some("DriverNotReady"));
     /// ```
     pub fn from_objects(objects: &[Value]) -> Self {
-        Self::from_objects_with(objects, &parse_json_text)
+        Self::from_objects_with(objects, &parse_manifest_text)
     }
 
     /// Builds a snapshot, parsing the manifest text of `<nimcache>-manifest` ConfigMaps with
@@ -336,6 +352,7 @@ impl ClusterSnapshot {
                 .cmp(&(&b.metadata.namespace, &b.metadata.name))
         });
         snap.inventory = ClusterInventory::from_objects(&nodes, &pods);
+        snap.pods = pods;
         snap.cluster_policy = policies.into_values().next();
         if let Some(cp) = &snap.cluster_policy {
             snap.inventory.cluster_policy = Some(cp.state);

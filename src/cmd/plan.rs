@@ -70,9 +70,7 @@ pub fn build(files: &[PathBuf], cluster: &[PathBuf]) -> Result<Plan, ReadError> 
     for file in manifest::expand(cluster)? {
         snapshot_objects.extend(manifest::read_file(&file)?.into_iter().map(|d| d.object));
     }
-    let snapshot = ClusterSnapshot::from_objects_with(&snapshot_objects, &|text| {
-        serde_saphyr::from_str::<Value>(text).map_err(|e| e.to_string())
-    });
+    let snapshot = ClusterSnapshot::from_objects(&snapshot_objects);
     let (input, load_problems) = PlanInput::from_objects(&objects);
     let mut result = plan(&input, &snapshot);
     result.diagnostics.extend(invalid);
