@@ -11,7 +11,7 @@
 # 127.0.0.1 with state in a fresh temp dir, installs the NIM CRDs and the
 # third-party CRDs, creates the kwok GPU nodes from tests/fixtures/kwok-nodes.yaml,
 # runs
-#     cargo test --workspace --all-targets -- --include-ignored
+#     cargo test --workspace --all-targets --no-fail-fast -- --include-ignored
 # with NIM_TEST_KUBECONFIG (and KUBECONFIG) pointing at it, tears everything
 # down and exits with cargo's status. Component logs are printed on failure.
 set -euo pipefail
@@ -32,7 +32,8 @@ for a in "$@"; do
 		cargo_args+=("$a")
 	fi
 done
-((${#cargo_args[@]})) || cargo_args=(--workspace --all-targets)
+# --no-fail-fast: one failing test binary should not hide the others' results.
+((${#cargo_args[@]})) || cargo_args=(--workspace --all-targets --no-fail-fast)
 
 CP_DIR=
 status=1
