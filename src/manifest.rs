@@ -127,15 +127,17 @@ pub fn read_file(path: &Path) -> Result<Vec<Document>, ReadError> {
     parse(path, &text)
 }
 
-/// Parse multi-document YAML text; `path` is only used in messages.
+/// Parse multi-document YAML text; `path` is only used in messages. Documents are split on
+/// `---` lines so that document indices (and line numbers) match the file even when some
+/// documents are empty.
 pub fn parse(path: &Path, text: &str) -> Result<Vec<Document>, ReadError> {
-    let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| ReadError::Parse {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
     let mut out = Vec::new();
-    for (i, doc) in docs.into_iter().enumerate() {
+    for (i, (start_line, chunk)) in split_documents(text).into_iter().enumerate() {
         let index = i + 1;
+        let doc: Value = serde_saphyr::from_str(&chunk).map_err(|e| ReadError::Parse {
+            path: path.to_path_buf(),
+            message: format!("document {index} (starting at line {start_line}): {e}"),
+        })?;
         match doc {
             Value::Null => {}
             Value::Object(_) => flatten(path, index, doc, &mut out)?,
@@ -148,6 +150,44 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Document>, ReadError> {
         }
     }
     Ok(out)
+}
+
+/// Split a YAML stream on document-start lines (`---`, optionally followed by content), keeping
+/// each document's first line number (1-based). Comments or blank lines before the first `---`
+/// are not a document.
+fn split_documents(text: &str) -> Vec<(usize, String)> {
+    let mut docs = Vec::new();
+    let mut start = 1;
+    let mut body = String::new();
+    let mut has_content = false;
+    let mut after_marker = false;
+    for (n, line) in text.lines().enumerate() {
+        if line == "---" || line.starts_with("--- ") {
+            if after_marker || has_content {
+                docs.push((start, std::mem::take(&mut body)));
+            }
+            body.clear();
+            after_marker = true;
+            start = n + 1;
+            let rest = line[3..].trim_start();
+            has_content = !rest.is_empty();
+            if has_content {
+                body.push_str(rest);
+                body.push('\n');
+            }
+            continue;
+        }
+        let trimmed = line.trim_start();
+        if !trimmed.is_empty() && !trimmed.starts_with('#') {
+            has_content = true;
+        }
+        body.push_str(line);
+        body.push('\n');
+    }
+    if after_marker || has_content {
+        docs.push((start, body));
+    }
+    docs
 }
 
 fn flatten(
@@ -219,6 +259,23 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.starts_with("bad.yaml: invalid YAML"), "{msg}");
         assert!(msg.contains("line"), "{msg}");
+    }
+
+    #[test]
+    fn document_indices_and_lines_match_the_file() {
+        let docs = split_documents("# header\n---\na: 1\n---\n---\nb: 2\n");
+        let starts: Vec<usize> = docs.iter().map(|d| d.0).collect();
+        assert_eq!(starts, [2, 4, 5]);
+        assert_eq!(split_documents("a: 1\n").len(), 1);
+        let err = parse(
+            Path::new("x.yaml"),
+            "apiVersion: v1\nkind: A\n---\nkind: [\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("document 2 (starting at line 3)"),
+            "{err}"
+        );
     }
 
     #[test]
