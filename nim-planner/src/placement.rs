@@ -23,8 +23,27 @@
 //!    taints for capacity. A pool none of whose nodes pass is *rejected* with its reasons.
 //! 5. **First-fit-decreasing** on a copy of free GPU capacity: services ordered by GPUs per
 //!    replica (descending), then namespace/name; first every service's minimum replicas, then
-//!    the rest up to the maximum. Nodes are tried in name order; a multi-pod replica is placed
-//!    all-or-nothing.
+//!    the rest up to the maximum. Nodes are tried in name order, except that the nodes the
+//!    service's own pods run on come first (below); a multi-pod replica is placed all-or-nothing.
+//! 6. **Exact minimum phase on small instances.** When first-fit-decreasing leaves some service
+//!    short of its minimum although that service fits on its own, a depth-first search looks for
+//!    a packing of the minimum replicas of *all* services that fit on their own. It runs only
+//!    when those services have at most [`EXACT_SEARCH_MAX_NODES`] (8) candidate nodes between
+//!    them and at most [`EXACT_SEARCH_MAX_PODS`] (12) pods in their minimum replicas, and gives
+//!    up after [`EXACT_SEARCH_MAX_STEPS`] (100,000) pod-to-node tries (a count, so the result is
+//!    deterministic). If it finds a packing, that packing replaces the first-fit minimum phase
+//!    (the services that cannot fit even alone are then first-fit on what is left); otherwise the
+//!    first-fit result stands. The maximum phase is always first-fit. Within these bounds,
+//!    whenever all minimum replicas can be placed together, they are.
+//!
+//! **Re-planning against the applied plan.** Pods the snapshot already holds for a service count
+//! as that service's capacity, so planning again after the plan was applied moves nothing: a pod
+//! is the service's own ([`is_own_pod`]) when it is in the service's namespace and labelled
+//! `app.kubernetes.io/name=<service>`, `app.kubernetes.io/managed-by=k8s-nim-operator` (as the
+//! rendered Deployment's pod template is). The GPUs of such pods (bound to a node, not
+//! `Succeeded`/`Failed`) are added back, on their node, to the free capacity that only this
+//! service may use (never beyond the node's allocatable); the service tries those nodes first
+//! and uses that share before the shared free GPUs.
 //!
 //! ```
 //! use nim_planner::diagnostics::Code;
@@ -61,15 +80,46 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use k8s_openapi::api::autoscaling::v2::MetricSpec;
+use k8s_openapi::api::core::v1::Pod;
+use nim_types::inventory::labels::RESOURCE_GPU;
 use nim_types::inventory::{
-    GpuPool, NodeInventory, ProductInfo, Reason, can_serve_multi_gpu_replica, usable_gpu_memory_mib,
+    ClusterInventory, GpuPool, NodeInventory, ProductInfo, Reason, can_serve_multi_gpu_replica,
+    pod_effective_request, usable_gpu_memory_mib,
 };
 use nim_types::{NIMCache, NIMService};
 use serde::Serialize;
 
 use crate::diagnostics::{Code, Diagnostic, ObjectRef, sort_diagnostics};
 use crate::profile::{Profile, from_status};
+use crate::render::labels::{APP_LABEL, MANAGED_BY, MANAGED_BY_LABEL, NAME_LABEL};
 use crate::snapshot::ClusterSnapshot;
+
+/// Namespace of objects that have none.
+const DEFAULT_NAMESPACE: &str = "default";
+
+/// Largest number of distinct candidate nodes (over the services searched) for which [`place`]
+/// runs the exact minimum-phase search when first-fit-decreasing misses a minimum.
+///
+/// ```
+/// assert_eq!(nim_planner::placement::EXACT_SEARCH_MAX_NODES, 8);
+/// ```
+pub const EXACT_SEARCH_MAX_NODES: usize = 8;
+
+/// Largest number of pods (minimum replicas × pods per replica, summed over the services
+/// searched) for which [`place`] runs the exact minimum-phase search.
+///
+/// ```
+/// assert_eq!(nim_planner::placement::EXACT_SEARCH_MAX_PODS, 12);
+/// ```
+pub const EXACT_SEARCH_MAX_PODS: u64 = 12;
+
+/// Step budget (pod-to-node tries) of the exact minimum-phase search; when it runs out the
+/// first-fit-decreasing result stands. A count, not a time limit, so results stay deterministic.
+///
+/// ```
+/// assert_eq!(nim_planner::placement::EXACT_SEARCH_MAX_STEPS, 100_000);
+/// ```
+pub const EXACT_SEARCH_MAX_STEPS: u64 = 100_000;
 
 /// Fixed per-GPU overhead (CUDA context, activations, NCCL buffers) added to the weight share in
 /// the memory lower bound, MiB (`gpu-domain.md` §4.3: 1.5–4 GiB; the low end keeps the check
@@ -676,25 +726,351 @@ fn node_runtime_rejection(node: &NodeInventory, svc: &NIMService) -> Option<Reje
         })
 }
 
-/// Places one replica (all pods or none) first-fit on `free`; returns the nodes used.
-fn place_replica(req: &Request, free: &mut BTreeMap<String, u64>) -> Option<Vec<String>> {
+/// GPUs `service` may use on `node`: the free ones plus those its own pods hold there.
+fn avail(node: &str, free: &BTreeMap<String, u64>, own: &BTreeMap<String, u64>) -> u64 {
+    let f = free.get(node).copied().unwrap_or(0);
+    f.saturating_add(own.get(node).copied().unwrap_or(0))
+}
+
+/// Takes `need` GPUs on `node`, from the service's own share first.
+fn take(node: &str, need: u64, free: &mut BTreeMap<String, u64>, own: &mut BTreeMap<String, u64>) {
+    let mut rest = need;
+    if let Some(o) = own.get_mut(node) {
+        let t = (*o).min(rest);
+        *o -= t;
+        rest -= t;
+    }
+    if let Some(f) = free.get_mut(node) {
+        *f = f.saturating_sub(rest);
+    }
+}
+
+/// Places one replica (all pods or none) first-fit on `free` plus the service's `own` share;
+/// returns the nodes used.
+fn place_replica(
+    req: &Request,
+    free: &mut BTreeMap<String, u64>,
+    own: &mut BTreeMap<String, u64>,
+) -> Option<Vec<String>> {
     let need = u64::from(req.gpus_per_pod);
     let mut taken: BTreeMap<&str, u64> = BTreeMap::new();
     let mut used = Vec::new();
     for _ in 0..req.pods {
         let node = req.nodes.iter().find(|n| {
-            let avail = free.get(n.as_str()).copied().unwrap_or(0);
-            avail.saturating_sub(taken.get(n.as_str()).copied().unwrap_or(0)) >= need
+            let a = avail(n, free, own);
+            a.saturating_sub(taken.get(n.as_str()).copied().unwrap_or(0)) >= need
         })?;
         *taken.entry(node.as_str()).or_insert(0) += need;
         used.push(node.clone());
     }
     for (n, g) in taken {
-        if let Some(f) = free.get_mut(n) {
-            *f -= g;
-        }
+        take(n, g, free, own);
     }
     Some(used)
+}
+
+/// One first-fit-decreasing phase over `services` (in that order): up to the minimum replicas
+/// (`phase_min`), else up to the maximum for services whose minimum fits. GPU-less services are
+/// "placed" in full by the minimum phase.
+fn ffd_phase(
+    phase_min: bool,
+    services: &[usize],
+    requests: &[Request],
+    placements: &mut [Placement],
+    free: &mut BTreeMap<String, u64>,
+    own: &mut [BTreeMap<String, u64>],
+) {
+    for &i in services {
+        let req = &requests[i];
+        let p = &mut placements[i];
+        if req.gpus_per_pod == 0 {
+            if phase_min {
+                p.replicas_at_min = req.min;
+                p.replicas_placed = req.max;
+            }
+            continue;
+        }
+        let target = if phase_min { req.min } else { req.max };
+        if !phase_min && !p.fits_min() {
+            continue;
+        }
+        while p.replicas_placed < target {
+            match place_replica(req, free, &mut own[i]) {
+                Some(used) => {
+                    for n in used {
+                        *p.nodes.entry(n).or_insert(0) += 1;
+                    }
+                    p.replicas_placed += 1;
+                    if phase_min {
+                        p.replicas_at_min += 1;
+                    }
+                }
+                None => break,
+            }
+        }
+    }
+}
+
+/// Whether the minimum pods of one service fit its candidate nodes when it is alone: pods are
+/// identical, so Σ ⌊available / GPUs per pod⌋ over the nodes decides.
+fn fits_alone(req: &Request, free: &BTreeMap<String, u64>, own: &BTreeMap<String, u64>) -> bool {
+    let need = u64::from(req.gpus_per_pod).max(1);
+    let room = req
+        .nodes
+        .iter()
+        .map(|n| avail(n, free, own) / need)
+        .fold(0u64, u64::saturating_add);
+    room >= u64::from(req.min).saturating_mul(u64::from(req.pods))
+}
+
+/// State of the exact minimum-phase search; nodes and services are indices into the search's
+/// own node list and service set.
+struct Search {
+    /// Free GPUs per node.
+    free: Vec<u64>,
+    /// Own-pod GPUs per service per node.
+    own: Vec<Vec<u64>>,
+    /// Candidate nodes per service, in preference order.
+    cand: Vec<Vec<usize>>,
+    /// GPUs per pod per service.
+    need: Vec<u64>,
+    /// Pods still to place per service.
+    left: Vec<u64>,
+    /// The service of each pod to place, services in FFD order.
+    items: Vec<usize>,
+    /// Chosen position in the service's candidate list, per pod.
+    choice: Vec<usize>,
+    /// Pod-to-node tries so far.
+    steps: u64,
+}
+
+impl Search {
+    fn fits(&self, s: usize, n: usize) -> u64 {
+        self.free[n].saturating_add(self.own[s][n])
+    }
+
+    /// Upper bound of the pods service `s` can still place (ignoring the other services).
+    fn room(&self, s: usize) -> u64 {
+        self.cand[s]
+            .iter()
+            .map(|&n| self.fits(s, n) / self.need[s])
+            .fold(0u64, u64::saturating_add)
+    }
+
+    /// Depth-first over pods; `None` when the step budget runs out. The pods of one service are
+    /// interchangeable, so they take candidate positions in non-decreasing order.
+    fn dfs(&mut self, k: usize) -> Option<bool> {
+        let Some(&s) = self.items.get(k) else {
+            return Some(true);
+        };
+        if (0..self.left.len()).any(|t| self.left[t] > 0 && self.room(t) < self.left[t]) {
+            return Some(false);
+        }
+        let start = match k.checked_sub(1) {
+            Some(prev) if self.items[prev] == s => self.choice[prev],
+            _ => 0,
+        };
+        let need = self.need[s];
+        for pos in start..self.cand[s].len() {
+            let n = self.cand[s][pos];
+            if self.fits(s, n) < need {
+                continue;
+            }
+            self.steps += 1;
+            if self.steps > EXACT_SEARCH_MAX_STEPS {
+                return None;
+            }
+            let from_own = self.own[s][n].min(need);
+            self.own[s][n] -= from_own;
+            self.free[n] -= need - from_own;
+            self.left[s] -= 1;
+            self.choice[k] = pos;
+            match self.dfs(k + 1) {
+                Some(false) => {}
+                done => return done,
+            }
+            self.own[s][n] += from_own;
+            self.free[n] += need - from_own;
+            self.left[s] += 1;
+        }
+        Some(false)
+    }
+}
+
+/// Exact minimum phase for the services in `set` (FFD order): the nodes of every pod of their
+/// minimum replicas, per service, or `None` when no packing exists, the instance exceeds
+/// [`EXACT_SEARCH_MAX_NODES`] / [`EXACT_SEARCH_MAX_PODS`], or the search exceeds
+/// [`EXACT_SEARCH_MAX_STEPS`].
+fn exact_min(
+    set: &[usize],
+    requests: &[Request],
+    free: &BTreeMap<String, u64>,
+    own: &[BTreeMap<String, u64>],
+) -> Option<Vec<Vec<String>>> {
+    let mut names: Vec<&str> = set
+        .iter()
+        .flat_map(|&i| requests[i].nodes.iter().map(String::as_str))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let pods: Vec<u64> = set
+        .iter()
+        .map(|&i| u64::from(requests[i].min).saturating_mul(u64::from(requests[i].pods)))
+        .collect();
+    let total = pods.iter().copied().fold(0u64, u64::saturating_add);
+    if names.len() > EXACT_SEARCH_MAX_NODES || total > EXACT_SEARCH_MAX_PODS {
+        return None;
+    }
+    let index = |n: &str| names.binary_search(&n).ok();
+    let mut search = Search {
+        free: names
+            .iter()
+            .map(|n| free.get(*n).copied().unwrap_or(0))
+            .collect(),
+        own: set
+            .iter()
+            .map(|&i| {
+                names
+                    .iter()
+                    .map(|n| own[i].get(*n).copied().unwrap_or(0))
+                    .collect()
+            })
+            .collect(),
+        cand: set
+            .iter()
+            .map(|&i| requests[i].nodes.iter().filter_map(|n| index(n)).collect())
+            .collect(),
+        need: set
+            .iter()
+            .map(|&i| u64::from(requests[i].gpus_per_pod).max(1))
+            .collect(),
+        left: pods.clone(),
+        items: pods
+            .iter()
+            .enumerate()
+            .flat_map(|(s, &k)| std::iter::repeat_n(s, usize::try_from(k).unwrap_or(0)))
+            .collect(),
+        choice: Vec::new(),
+        steps: 0,
+    };
+    search.choice = vec![0; search.items.len()];
+    if search.dfs(0) != Some(true) {
+        return None;
+    }
+    let mut out = vec![Vec::new(); set.len()];
+    for (k, &s) in search.items.iter().enumerate() {
+        let n = search.cand[s][search.choice[k]];
+        out[s].push(names[n].to_owned());
+    }
+    Some(out)
+}
+
+/// Whose own pod this is: `(namespace, service name)` for a pod labelled as a NIMService's
+/// serving pod (see [`is_own_pod`]).
+fn own_pod_key(pod: &Pod) -> Option<(String, String)> {
+    let labels = pod.metadata.labels.as_ref()?;
+    let name = labels.get(NAME_LABEL)?;
+    if labels.get(MANAGED_BY_LABEL).map(String::as_str) != Some(MANAGED_BY)
+        || labels.get(APP_LABEL).is_some_and(|a| a != name)
+    {
+        return None;
+    }
+    let ns = pod
+        .metadata
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
+    Some((ns, name.clone()))
+}
+
+/// Whether `pod` is one of `svc`'s own serving pods, whose GPUs [`place`] counts as the
+/// service's capacity: in the service's namespace (`default` when unset), labelled
+/// `app.kubernetes.io/name=<service>` and `app.kubernetes.io/managed-by=k8s-nim-operator` as the
+/// rendered Deployment's pod template is, with an `app` label (when present) equal to the service
+/// name, which leaves out the pods of a NIMCache of the same name (`app: k8s-nim-operator`).
+///
+/// ```
+/// use k8s_openapi::api::core::v1::Pod;
+/// use nim_planner::placement::is_own_pod;
+/// use nim_types::NIMService;
+/// use serde_json::json;
+///
+/// let svc: NIMService = serde_json::from_value(json!({
+///     "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMService",
+///     "metadata": {"name": "llm", "namespace": "nim"},
+///     "spec": {"image": {"repository": "r", "tag": "1"}}}))?;
+/// let pod = |app: &str| -> Result<Pod, serde_json::Error> {
+///     serde_json::from_value(json!({"metadata": {"name": "llm-5d8f7c9b6-x2x7q", "namespace": "nim",
+///         "labels": {"app": app, "app.kubernetes.io/name": "llm",
+///                    "app.kubernetes.io/managed-by": "k8s-nim-operator"}}}))
+/// };
+/// assert!(is_own_pod(&svc, &pod("llm")?));
+/// // The caching Job's pod of a NIMCache also called `llm`.
+/// assert!(!is_own_pod(&svc, &pod("k8s-nim-operator")?));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn is_own_pod(svc: &NIMService, pod: &Pod) -> bool {
+    let ns = svc
+        .metadata
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
+    let name = svc.metadata.name.clone().unwrap_or_default();
+    own_pod_key(pod) == Some((ns, name))
+}
+
+/// GPUs of the services' own running pods: `(namespace, service)` → node → `nvidia.com/gpu`.
+fn own_pod_gpus(snapshot: &ClusterSnapshot) -> BTreeMap<(String, String), BTreeMap<String, u64>> {
+    let mut out: BTreeMap<(String, String), BTreeMap<String, u64>> = BTreeMap::new();
+    for pod in &snapshot.pods {
+        let terminated = matches!(
+            pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+            Some("Succeeded" | "Failed")
+        );
+        let node = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.clone())
+            .filter(|n| !n.is_empty());
+        let (Some(key), Some(node), false) = (own_pod_key(pod), node, terminated) else {
+            continue;
+        };
+        let gpus = pod_effective_request(pod, RESOURCE_GPU).unwrap_or(0);
+        if gpus > 0 {
+            let slot = out.entry(key).or_default().entry(node).or_insert(0);
+            *slot = slot.saturating_add(gpus);
+        }
+    }
+    out
+}
+
+/// Extra GPUs per candidate node a service may use because its own pods hold them:
+/// `allocatable − (allocated − own) − free`, so an over-allocated node never yields more than it
+/// has.
+fn own_capacity(
+    pods: Option<&BTreeMap<String, u64>>,
+    inventory: &ClusterInventory,
+    nodes: &[String],
+    free: &BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
+    let Some(pods) = pods else {
+        return BTreeMap::new();
+    };
+    nodes
+        .iter()
+        .filter_map(|n| {
+            let mine = *pods.get(n)?;
+            let node = inventory.nodes.get(n)?;
+            let others = inventory.allocated_gpus(n).saturating_sub(mine);
+            let extra = node
+                .allocatable_gpus
+                .saturating_sub(others)
+                .saturating_sub(free.get(n).copied().unwrap_or(0));
+            (extra > 0).then(|| (n.clone(), extra))
+        })
+        .collect()
 }
 
 fn pool_of(pools: &BTreeMap<String, GpuPool>) -> BTreeMap<&str, &str> {
@@ -996,7 +1372,7 @@ pub fn place(
         placements.push(placement);
     }
 
-    // First-fit decreasing on a copy of free capacity.
+    // First-fit decreasing on a copy of free capacity, plus each service's own pods' GPUs.
     let mut free: BTreeMap<String, u64> = inventory
         .gpu_nodes()
         .map(|n| {
@@ -1006,6 +1382,21 @@ pub fn place(
             )
         })
         .collect();
+    let own_pods = own_pod_gpus(snapshot);
+    let own: Vec<BTreeMap<String, u64>> = placements
+        .iter()
+        .zip(&mut requests)
+        .map(|(p, req)| {
+            if req.gpus_per_pod == 0 {
+                return BTreeMap::new();
+            }
+            let key = (p.service.namespace.clone(), p.service.name.clone());
+            let own = own_capacity(own_pods.get(&key), inventory, &req.nodes, &free);
+            // Prefer the nodes the service's pods run on (stable sort: name order within each group).
+            req.nodes.sort_by_key(|n| !own.contains_key(n));
+            own
+        })
+        .collect();
     let mut ffd: Vec<usize> = (0..placements.len()).collect();
     ffd.sort_by(|&a, &b| {
         placements[b]
@@ -1013,37 +1404,72 @@ pub fn place(
             .cmp(&placements[a].gpus_per_replica())
             .then_with(|| placements[a].service.cmp(&placements[b].service))
     });
-    for phase_min in [true, false] {
-        for &i in &ffd {
-            let req = &requests[i];
+    let base_free = free.clone();
+    let mut own_left = own.clone();
+    ffd_phase(
+        true,
+        &ffd,
+        &requests,
+        &mut placements,
+        &mut free,
+        &mut own_left,
+    );
+
+    // First-fit decreasing missed a minimum: on a small instance, search for an exact packing of
+    // the minimum replicas of every service that fits on its own.
+    let gpu_services: Vec<usize> = ffd
+        .iter()
+        .copied()
+        .filter(|&i| requests[i].gpus_per_pod > 0)
+        .collect();
+    let search_set: Vec<usize> = gpu_services
+        .iter()
+        .copied()
+        .filter(|&i| requests[i].min > 0 && fits_alone(&requests[i], &base_free, &own[i]))
+        .collect();
+    if search_set.iter().any(|&i| !placements[i].fits_min())
+        && let Some(solution) = exact_min(&search_set, &requests, &base_free, &own)
+    {
+        free = base_free;
+        own_left = own;
+        for &i in &gpu_services {
             let p = &mut placements[i];
-            if req.gpus_per_pod == 0 {
-                if phase_min {
-                    p.replicas_at_min = req.min;
-                    p.replicas_placed = req.max;
-                }
-                continue;
-            }
-            let target = if phase_min { req.min } else { req.max };
-            if !phase_min && !p.fits_min() {
-                continue;
-            }
-            while p.replicas_placed < target {
-                match place_replica(req, &mut free) {
-                    Some(used) => {
-                        for n in used {
-                            *p.nodes.entry(n).or_insert(0) += 1;
-                        }
-                        p.replicas_placed += 1;
-                        if phase_min {
-                            p.replicas_at_min += 1;
-                        }
-                    }
-                    None => break,
-                }
-            }
+            p.nodes.clear();
+            p.replicas_at_min = 0;
+            p.replicas_placed = 0;
         }
+        for (&i, nodes) in search_set.iter().zip(solution) {
+            let need = u64::from(requests[i].gpus_per_pod);
+            let p = &mut placements[i];
+            for n in nodes {
+                take(&n, need, &mut free, &mut own_left[i]);
+                *p.nodes.entry(n).or_insert(0) += 1;
+            }
+            p.replicas_at_min = requests[i].min;
+            p.replicas_placed = requests[i].min;
+        }
+        let rest: Vec<usize> = gpu_services
+            .iter()
+            .copied()
+            .filter(|i| !search_set.contains(i))
+            .collect();
+        ffd_phase(
+            true,
+            &rest,
+            &requests,
+            &mut placements,
+            &mut free,
+            &mut own_left,
+        );
     }
+    ffd_phase(
+        false,
+        &ffd,
+        &requests,
+        &mut placements,
+        &mut free,
+        &mut own_left,
+    );
 
     for p in &placements {
         if p.gpus_per_pod == 0 {
