@@ -45,6 +45,30 @@ enum Command {
         #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
         output: cmd::plan::Format,
     },
+    /// Explain why a NIM object is or is not placeable, pool by pool, with the smallest changes
+    /// that would make it fit.
+    Explain {
+        /// The object, as KIND/NAMESPACE/NAME (e.g. NIMService/default/llama-3-1-70b).
+        target: String,
+        /// NIM manifests: files or directories.
+        #[arg(short = 'f', long = "filename", required = true)]
+        files: Vec<PathBuf>,
+        /// Cluster snapshot file(s) or directories.
+        #[arg(long, required = true)]
+        cluster: Vec<PathBuf>,
+    },
+    /// Print the plan's dependency graph as Graphviz DOT (or render it to SVG with `dot`).
+    Graph {
+        /// NIM manifests: files or directories.
+        #[arg(short = 'f', long = "filename", required = true)]
+        files: Vec<PathBuf>,
+        /// Cluster snapshot file(s) or directories.
+        #[arg(long, required = true)]
+        cluster: Vec<PathBuf>,
+        /// Write an SVG here instead of printing DOT (needs Graphviz's `dot`).
+        #[arg(long)]
+        svg: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -69,6 +93,16 @@ fn main() -> ExitCode {
             cluster,
             output,
         } => cmd::plan::run(&files, &cluster, output),
+        Command::Explain {
+            target,
+            files,
+            cluster,
+        } => cmd::explain::run(&target, &files, &cluster),
+        Command::Graph {
+            files,
+            cluster,
+            svg,
+        } => cmd::graph::run(&files, &cluster, svg.as_deref()),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(2))
 }

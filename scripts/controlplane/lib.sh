@@ -52,6 +52,8 @@ cp_ensure_tools() {
 	command -v flock >/dev/null || missing+=(util-linux)
 	command -v setsid >/dev/null || missing+=(util-linux)
 	command -v ps >/dev/null || missing+=(procps)
+	# Graphviz: `nim-operator graph --svg` is tested end to end.
+	command -v dot >/dev/null || missing+=(graphviz)
 	if ((${#missing[@]})); then
 		if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
 			cp_die "missing tools: ${missing[*]} (install them, or run as root on Debian so this script can apt-get them)"

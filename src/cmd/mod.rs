@@ -1,5 +1,8 @@
 //! One module per CLI command.
 
 pub mod crds;
+pub mod explain;
+pub mod graph;
 pub mod plan;
+pub mod report;
 pub mod validate;

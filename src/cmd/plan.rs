@@ -21,10 +21,22 @@ pub enum Format {
     Yaml,
     /// One JSON document `{objects, placements, diagnostics}`.
     Json,
+    /// A readable report: per NIMService its placement and findings.
+    Table,
 }
 
-/// Read the NIM objects (validated, with server-side defaults applied) and the snapshot, and plan.
-pub fn build(files: &[PathBuf], cluster: &[PathBuf]) -> Result<Plan, ReadError> {
+/// The inputs of a plan, as read from files.
+pub struct Loaded {
+    /// Valid NIM objects, with server-side defaults applied.
+    pub objects: Vec<Value>,
+    /// `InvalidSpec` diagnostics for NIM objects the apiserver would reject.
+    pub invalid: Vec<Diagnostic>,
+    /// The cluster snapshot's raw objects.
+    pub cluster: Vec<Value>,
+}
+
+/// Read the NIM objects (validated, with server-side defaults applied) and the snapshot.
+pub fn load(files: &[PathBuf], cluster: &[PathBuf]) -> Result<Loaded, ReadError> {
     let validator = Validator::new();
     let mut objects = Vec::new();
     let mut invalid = Vec::new();
@@ -66,14 +78,22 @@ pub fn build(files: &[PathBuf], cluster: &[PathBuf]) -> Result<Plan, ReadError> 
             }
         }
     }
-    let mut snapshot_objects = Vec::new();
+    let mut cluster_objects = Vec::new();
     for file in manifest::expand(cluster)? {
-        snapshot_objects.extend(manifest::read_file(&file)?.into_iter().map(|d| d.object));
+        cluster_objects.extend(manifest::read_file(&file)?.into_iter().map(|d| d.object));
     }
-    let snapshot = ClusterSnapshot::from_objects(&snapshot_objects);
-    let (input, load_problems) = PlanInput::from_objects(&objects);
-    let mut result = plan(&input, &snapshot);
-    result.diagnostics.extend(invalid);
+    Ok(Loaded {
+        objects,
+        invalid,
+        cluster: cluster_objects,
+    })
+}
+
+/// Plan loaded inputs: the planner's result plus input and snapshot problems as diagnostics.
+pub fn plan_loaded(objects: &[Value], invalid: &[Diagnostic], snapshot: &ClusterSnapshot) -> Plan {
+    let (input, load_problems) = PlanInput::from_objects(objects);
+    let mut result = plan(&input, snapshot);
+    result.diagnostics.extend(invalid.iter().cloned());
     result.diagnostics.extend(load_problems);
     result.diagnostics.extend(snapshot.errors.iter().map(|e| {
         Diagnostic::new(
@@ -84,7 +104,14 @@ pub fn build(files: &[PathBuf], cluster: &[PathBuf]) -> Result<Plan, ReadError> 
         )
     }));
     nim_planner::diagnostics::sort_diagnostics(&mut result.diagnostics);
-    Ok(result)
+    result
+}
+
+/// Read the inputs and plan.
+pub fn build(files: &[PathBuf], cluster: &[PathBuf]) -> Result<Plan, ReadError> {
+    let loaded = load(files, cluster)?;
+    let snapshot = ClusterSnapshot::from_objects(&loaded.cluster);
+    Ok(plan_loaded(&loaded.objects, &loaded.invalid, &snapshot))
 }
 
 fn object_ref(obj: &Value) -> ObjectRef {
@@ -109,6 +136,7 @@ pub fn render(plan: &Plan, format: Format) -> Result<String, String> {
             .map(|s| s + "\n")
             .map_err(|e| e.to_string()),
         Format::Yaml => render_yaml(plan),
+        Format::Table => Ok(super::report::table(plan)),
     }
 }
 

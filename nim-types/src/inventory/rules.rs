@@ -149,7 +149,8 @@ pub enum Reason {
     /// The vGPU's physical board has no (guaranteed) NVLink, e.g. L40S or a PCIe card without a
     /// known bridge: multi-GPU replicas are not supported on vGPU.
     #[error(
-        "vGPU on {board} ({nvlink:?}) has no NVLink P2P: multi-GPU replicas are not supported on vGPU"
+        "vGPU on {board} has no NVLink P2P (NVLink: {}): multi-GPU replicas are not supported on vGPU",
+        nvlink_words(*nvlink)
     )]
     VgpuNoNvlink {
         /// Board.
@@ -493,6 +494,17 @@ pub fn can_place_replica(
         });
     }
     Ok(warnings)
+}
+
+/// NVLink topology in words, for messages.
+fn nvlink_words(n: NvlinkTopology) -> &'static str {
+    match n {
+        NvlinkTopology::None => "none on this board",
+        NvlinkTopology::OptionalBridge => "optional bridge, not visible to Kubernetes",
+        NvlinkTopology::Bridge { .. } => "bridge",
+        NvlinkTopology::NvSwitch => "NVSwitch",
+        NvlinkTopology::Unknown => "unknown",
+    }
 }
 
 #[cfg(test)]
