@@ -151,7 +151,8 @@ fn graph_prints_the_dependency_dag_and_renders_svg_with_dot() {
         );
         let text = std::fs::read_to_string(&svg).unwrap();
         assert!(
-            text.contains("<svg") && text.contains("Deployment default/llama-3-1-8b"),
+            text.contains("<svg")
+                && text.contains("<title>Deployment default/llama&#45;3&#45;1&#45;8b</title>"),
             "{text}"
         );
     } else {
