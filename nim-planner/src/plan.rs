@@ -33,7 +33,9 @@ use crate::diagnostics::{Code, Diagnostic, ObjectRef, Severity, sort_diagnostics
 use crate::graph::{DependencyGraph, ObjectId};
 use crate::placement::{GpuSource, Placement, check_pipeline, place};
 use crate::render::labels::controller_owner_reference;
-use crate::render::{CacheInfo, RenderContext, RenderError, render_cache, render_service};
+use crate::render::{
+    CacheInfo, RenderContext, RenderError, nimbuild, render_cache, render_kserve, render_service,
+};
 use crate::snapshot::{ClusterSnapshot, key};
 
 /// Namespace given to objects that have none (as `kubectl apply` does).
@@ -351,21 +353,7 @@ pub fn plan(input: &PlanInput, snapshot: &ClusterSnapshot) -> Plan {
         plan_service(svc, placement, &snap, &mut out, &mut diagnostics);
     }
     for build in &builds {
-        let id = cr_id("NIMBuild", &build.metadata);
-        out.graph.add_node(&id);
-        let cache = ObjectId::new(
-            API_VERSION,
-            "NIMCache",
-            &id.namespace,
-            &build.spec.nim_cache.name,
-        );
-        out.graph.add_edge(&cache, &id);
-        diagnostics.push(Diagnostic::new(
-            Code::NotRendered,
-            ObjectRef::new("NIMBuild", id.namespace.clone(), id.name.clone()),
-            "",
-            "the engine-build Pod is created by the operator once the NIMCache is Ready and holds a buildable profile; this planner version does not render it offline.".to_string(),
-        ));
+        plan_build(build, &snap, &mut out, &mut diagnostics);
     }
 
     sort_diagnostics(&mut diagnostics);
@@ -527,13 +515,50 @@ fn plan_service(
             .nim_cache(&id.namespace, name)
             .map(CacheInfo::from_nimcache);
     }
+    if svc.spec.is_kserve() {
+        match render_kserve(svc, &ctx) {
+            Ok(c) => add_kserve(&id, &c, &ctx, out),
+            Err(e) => diags.push(render_diagnostic(&obj, &e)),
+        }
+        out.reject_bad_names(&id, diags);
+        return;
+    }
     match render_service(svc, &ctx) {
         Ok(c) => {
             let sa = out.add(&id, &c.service_account);
             let role = out.add(&id, &c.role);
             let rb = out.add(&id, &c.role_binding);
             let pvc = c.pvc.as_ref().and_then(|p| out.add(&id, p));
-            let deploy = out.add(&id, &c.deployment);
+            let templates: Vec<ObjectId> = c
+                .resource_claim_templates
+                .iter()
+                .filter_map(|t| out.add(&id, t))
+                .collect();
+            let mut before: Vec<ObjectId> = [rb.clone(), pvc].into_iter().flatten().collect();
+            before.extend(templates);
+            let workload = if let Some(d) = &c.deployment {
+                out.add(&id, d)
+            } else if let Some(m) = &c.multi_node {
+                for o in [&m.mpi_config, &m.mpi_start_script].into_iter().flatten() {
+                    before.extend(out.add(&id, o));
+                }
+                before.extend(m.ssh_secret.as_ref().and_then(|o| out.add(&id, o)));
+                before.extend(m.compute_domain.as_ref().and_then(|o| out.add(&id, o)));
+                if m.ssh_secret_missing {
+                    diags.push(Diagnostic::new(
+                        Code::NotRendered,
+                        obj.clone(),
+                        "spec.multiNode.mpi",
+                        format!(
+                            "the MPI SSH key Secret {}-ssh-pk is not rendered: NVIDIA's operator generates a random RSA key once, which a pure planner cannot; the operator creates it (or pass a key to the renderer), and the LeaderWorkerSet pods wait for it.",
+                            id.name
+                        ),
+                    ));
+                }
+                out.add(&id, &m.leader_worker_set)
+            } else {
+                None
+            };
             let service = out.add(&id, &c.service);
             let exposure = [
                 c.ingress.as_ref().and_then(|o| out.add(&id, o)),
@@ -545,34 +570,134 @@ fn plan_service(
             if let Some(epp) = &c.epp {
                 add_epp(&id, epp, out);
             }
-            let Some(deploy) = deploy else { return };
-            for before in [&sa, &role].into_iter().flatten() {
+            let Some(workload) = workload else { return };
+            for b in [&sa, &role].into_iter().flatten() {
                 if let Some(rb) = &rb {
-                    out.graph.add_edge(before, rb);
+                    out.graph.add_edge(b, rb);
                 }
             }
-            for before in [&rb, &pvc].into_iter().flatten() {
-                out.graph.add_edge(before, &deploy);
+            for b in &before {
+                out.graph.add_edge(b, &workload);
             }
-            if let Some(cache) = ctx.nim_cache.as_ref() {
-                let cache_pvc = ObjectId::new(
-                    "v1",
-                    "PersistentVolumeClaim",
-                    &id.namespace,
-                    &cache.pvc_name,
-                );
-                if out.objects.contains_key(&cache_pvc) {
-                    out.graph.add_edge(&cache_pvc, &deploy);
-                }
-            }
+            add_cache_pvc_edge(&id, &ctx, &workload, out);
             if let Some(service) = &service {
-                out.graph.add_edge(&deploy, service);
+                out.graph.add_edge(&workload, service);
                 for e in exposure.iter().flatten() {
                     out.graph.add_edge(service, e);
                 }
             }
             if let Some(hpa) = &hpa {
-                out.graph.add_edge(&deploy, hpa);
+                out.graph.add_edge(&workload, hpa);
+            }
+        }
+        Err(e) => diags.push(render_diagnostic(&obj, &e)),
+    }
+    out.reject_bad_names(&id, diags);
+}
+
+/// The NIMCache's PVC (when it is planned too) before the workload that mounts it.
+fn add_cache_pvc_edge(
+    owner: &ObjectId,
+    ctx: &RenderContext,
+    workload: &ObjectId,
+    out: &mut Output,
+) {
+    if let Some(cache) = ctx.nim_cache.as_ref() {
+        let cache_pvc = ObjectId::new(
+            "v1",
+            "PersistentVolumeClaim",
+            &owner.namespace,
+            &cache.pvc_name,
+        );
+        if out.objects.contains_key(&cache_pvc) {
+            out.graph.add_edge(&cache_pvc, workload);
+        }
+    }
+}
+
+/// A KServe NIMService: RBAC, PVC and ResourceClaimTemplates before the InferenceService,
+/// the ServiceMonitor after it.
+fn add_kserve(
+    owner: &ObjectId,
+    c: &crate::render::KServeChildren,
+    ctx: &RenderContext,
+    out: &mut Output,
+) {
+    let sa = out.add(owner, &c.service_account);
+    let role = out.add(owner, &c.role);
+    let rb = out.add(owner, &c.role_binding);
+    let pvc = c.pvc.as_ref().and_then(|p| out.add(owner, p));
+    let templates: Vec<ObjectId> = c
+        .resource_claim_templates
+        .iter()
+        .filter_map(|t| out.add(owner, t))
+        .collect();
+    let isvc = out.add(owner, &c.inference_service);
+    let monitor = c.service_monitor.as_ref().and_then(|m| out.add(owner, m));
+    let Some(isvc) = isvc else { return };
+    for b in [&sa, &role].into_iter().flatten() {
+        if let Some(rb) = &rb {
+            out.graph.add_edge(b, rb);
+        }
+    }
+    for b in [rb, pvc].into_iter().flatten().chain(templates) {
+        out.graph.add_edge(&b, &isvc);
+    }
+    add_cache_pvc_edge(owner, ctx, &isvc, out);
+    if let Some(m) = &monitor {
+        out.graph.add_edge(&isvc, m);
+    }
+}
+
+/// A NIMBuild: the engine-build Pod once its NIMCache is Ready with a buildable profile
+/// (NIMCache → Pod); otherwise a diagnostic saying why it is not rendered.
+fn plan_build(
+    build: &NIMBuild,
+    snap: &ClusterSnapshot,
+    out: &mut Output,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let id = cr_id("NIMBuild", &build.metadata);
+    out.graph.add_node(&id);
+    let obj = ObjectRef::new("NIMBuild", id.namespace.clone(), id.name.clone());
+    let cache_name = &build.spec.nim_cache.name;
+    let cache_id = ObjectId::new(API_VERSION, "NIMCache", &id.namespace, cache_name);
+    out.graph.add_edge(&cache_id, &id);
+    let not_rendered = |why: String| {
+        Diagnostic::new(
+            Code::NotRendered,
+            obj.clone(),
+            "spec.nimCache",
+            format!("the engine-build Pod is not rendered: {why}"),
+        )
+    };
+    let Some(cache) = snap.nim_cache(&id.namespace, cache_name) else {
+        diags.push(not_rendered(format!(
+            "NIMCache {cache_name} is neither planned nor in the cluster snapshot; the operator creates the Pod once the NIMCache is Ready and holds a buildable profile."
+        )));
+        return;
+    };
+    let status = cache.status.as_ref();
+    let ready = status.and_then(|s| s.state.as_deref()) == Some("Ready");
+    if !ready {
+        diags.push(not_rendered(format!(
+            "NIMCache {cache_name} is not Ready yet (NIM_BUILD_WAIT_FOR_NIM_CACHE_READY); the operator creates the Pod once it is Ready and its status lists a buildable profile."
+        )));
+        return;
+    }
+    match nimbuild::engine_build_pod(build, cache, &RenderContext::default()) {
+        Ok(pod) => {
+            if let Some(pod_id) = out.add(&id, &pod) {
+                out.graph.add_edge(&cache_id, &pod_id);
+                let pvc = ObjectId::new(
+                    "v1",
+                    "PersistentVolumeClaim",
+                    &id.namespace,
+                    &CacheInfo::from_nimcache(cache).pvc_name,
+                );
+                if out.objects.contains_key(&pvc) {
+                    out.graph.add_edge(&pvc, &pod_id);
+                }
             }
         }
         Err(e) => diags.push(render_diagnostic(&obj, &e)),
@@ -629,7 +754,27 @@ fn render_diagnostic(obj: &ObjectRef, e: &RenderError) -> Diagnostic {
         RenderError::Unsupported(_) => (
             Code::NotRendered,
             "spec",
-            "this planner version renders standalone single-node NIMServices; the workload is left to the operator",
+            "this shape is left to the operator",
+        ),
+        RenderError::InvalidDraResource(_) => (
+            Code::InvalidSpec,
+            "spec.draResources",
+            "fix the device selectors",
+        ),
+        RenderError::ComputeDomainNotResolved(_) => (
+            Code::NotRendered,
+            "spec.multiNode.computeDomain.name",
+            "the operator reads the channel claim template from the existing ComputeDomain; the LeaderWorkerSet is left to the operator",
+        ),
+        RenderError::InvalidKServeDeploymentMode(_) => (
+            Code::InvalidSpec,
+            "spec.annotations",
+            "fix the serving.kserve.io/deploymentMode annotation",
+        ),
+        RenderError::NoBuildableProfile { .. } => (
+            Code::NoCompatibleProfile,
+            "spec.nimCache.profile",
+            "cache a buildable (trtllm_buildable) profile, or name one of the NIMCache's buildable profiles in spec.nimCache.profile",
         ),
     };
     Diagnostic::new(code, obj.clone(), field, format!("{e}; {advice}."))

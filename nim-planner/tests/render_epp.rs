@@ -169,7 +169,7 @@ fn epp_objects_match_contract() {
         route["spec"]["rules"][0]["backendRefs"][0]["kind"],
         "InferencePool"
     );
-    assert_eq!(children.deployment.spec.unwrap().replicas, Some(2));
+    assert_eq!(children.deployment.unwrap().spec.unwrap().replicas, Some(2));
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! Rendering of the desired child objects, exactly as NVIDIA's `k8s-nim-operator` renders them
-//! (contract §3.0–§3.2).
+//! (contract §3.0–§3.4, §3.6).
 //!
 //! Every function here is pure: it takes the custom resource plus a [`RenderContext`] carrying
 //! the inputs decided elsewhere (chosen profile, GPUs per pod, the resolved NIMCache volume,
@@ -19,6 +19,12 @@
 //! | Job | — | [`job::cache_job`] |
 //! | InferencePool | [`inference_pool::inference_pool`] | — |
 //! | EPP SA/Role/RoleBinding/ConfigMap/Service/Deployment | [`epp`] | — |
+//! | LeaderWorkerSet, MPI ConfigMaps/Secret (multi-node) | [`leaderworkerset`] | — |
+//! | ComputeDomain (multi-node) | [`computedomain::compute_domain`] | — |
+//! | ResourceClaimTemplate, pod `resourceClaims` (DRA) | [`dra`] | — |
+//! | InferenceService (KServe) | [`inferenceservice::inference_service`] | — |
+//!
+//! NIMBuild: the engine-build Pod, [`nimbuild::engine_build_pod`].
 //!
 //! Conventions shared by all renderers:
 //!
@@ -47,15 +53,20 @@
 //! assert_eq!(deploy.metadata.name.as_deref(), Some("llm"));
 //! ```
 
+pub mod computedomain;
 pub mod deployment;
+pub mod dra;
 pub mod epp;
 pub mod grpcroute;
 pub mod hpa;
 pub mod httproute;
 pub mod inference_pool;
+pub mod inferenceservice;
 pub mod ingress;
 pub mod job;
 pub mod labels;
+pub mod leaderworkerset;
+pub mod nimbuild;
 pub mod pvc;
 pub mod service;
 pub mod service_account;
@@ -64,15 +75,21 @@ pub mod service_monitor;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Service, ServiceAccount};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount,
+};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
-use nim_types::external::{GRPCRoute, HTTPRoute, InferencePool, ServiceMonitor};
+use k8s_openapi::api::resource::v1::ResourceClaimTemplate;
+use nim_types::external::{
+    ComputeDomain, GRPCRoute, HTTPRoute, InferencePool, InferenceService, LeaderWorkerSet,
+    ServiceMonitor,
+};
 use nim_types::{NIMCache, NIMService};
 
-/// Everything NVIDIA's standalone controller renders for one single-node NIMService, in its
-/// reconcile order. `None` means "not wanted for this spec" (NVIDIA deletes such an object,
-/// except the ServiceMonitor, which it leaves behind).
+/// Everything NVIDIA's standalone controller renders for one NIMService (single-node or
+/// multi-node), in its reconcile order. `None` means "not wanted for this spec" (NVIDIA deletes
+/// such an object, except the ServiceMonitor, which it leaves behind).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ServiceChildren {
     /// ServiceAccount `<name>`.
@@ -89,16 +106,101 @@ pub struct ServiceChildren {
     pub http_route: Option<HTTPRoute>,
     /// GRPCRoute `<name>`.
     pub grpc_route: Option<GRPCRoute>,
-    /// HorizontalPodAutoscaler `<name>`.
+    /// HorizontalPodAutoscaler `<name>` (single-node only).
     pub hpa: Option<HorizontalPodAutoscaler>,
     /// ServiceMonitor `<name>`.
     pub service_monitor: Option<ServiceMonitor>,
     /// The NIMService's own model-store PVC (`storage.pvc.create`).
     pub pvc: Option<PersistentVolumeClaim>,
-    /// Deployment `<name>`.
-    pub deployment: Deployment,
+    /// ResourceClaimTemplates generated from `draResources[].claimCreationSpec`.
+    pub resource_claim_templates: Vec<ResourceClaimTemplate>,
+    /// Deployment `<name>` (single-node; `None` when multi-node).
+    pub deployment: Option<Deployment>,
+    /// The LeaderWorkerSet and its companions (multi-node, `parallelism.pipeline > 1`).
+    pub multi_node: Option<MultiNodeChildren>,
     /// Endpoint picker objects and the InferencePool (`expose.router.eppConfig`).
     pub epp: Option<EppChildren>,
+}
+
+/// The objects of a multi-node NIMService (contract §3.3).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MultiNodeChildren {
+    /// ComputeDomain `<name>` (`computeDomain.create: true`).
+    pub compute_domain: Option<ComputeDomain>,
+    /// ConfigMap `<name>-mpi-config` (MPI mode).
+    pub mpi_config: Option<ConfigMap>,
+    /// ConfigMap `<name>-mpi-start-script` (MPI mode).
+    pub mpi_start_script: Option<ConfigMap>,
+    /// Secret `<name>-ssh-pk` (MPI mode, only with `RenderContext::mpi_ssh_private_key`).
+    pub ssh_secret: Option<Secret>,
+    /// Whether MPI mode needs the `<name>-ssh-pk` Secret but no key was supplied.
+    pub ssh_secret_missing: bool,
+    /// LeaderWorkerSet `<name>-lws`.
+    pub leader_worker_set: LeaderWorkerSet,
+}
+
+/// Everything NVIDIA's KServe platform renders for one NIMService (contract §3.4).
+#[derive(Clone, Debug, PartialEq)]
+pub struct KServeChildren {
+    /// ServiceAccount `<name>`.
+    pub service_account: ServiceAccount,
+    /// Role `<name>`.
+    pub role: Role,
+    /// RoleBinding `<name>`.
+    pub role_binding: RoleBinding,
+    /// The NIMService's own model-store PVC (`storage.pvc.create`).
+    pub pvc: Option<PersistentVolumeClaim>,
+    /// ServiceMonitor `<name>` (Standard/RawDeployment mode only).
+    pub service_monitor: Option<ServiceMonitor>,
+    /// ResourceClaimTemplates generated from `draResources[].claimCreationSpec`.
+    pub resource_claim_templates: Vec<ResourceClaimTemplate>,
+    /// InferenceService `<name>`.
+    pub inference_service: InferenceService,
+}
+
+/// Renders all children of a KServe NIMService (see [`KServeChildren`]).
+///
+/// ```
+/// use nim_planner::render::{RenderContext, render_kserve};
+/// let svc: nim_types::NIMService = serde_json::from_value(serde_json::json!({
+///     "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMService", "metadata": {"name": "llm", "namespace": "nim"},
+///     "spec": {"image": {"repository": "r", "tag": "1"}, "inferencePlatform": "kserve",
+///              "storage": {"emptyDir": {}}}
+/// })).unwrap();
+/// let c = render_kserve(&svc, &RenderContext::default()).unwrap();
+/// assert_eq!(c.inference_service.metadata.name.as_deref(), Some("llm"));
+/// ```
+pub fn render_kserve(svc: &NIMService, ctx: &RenderContext) -> Result<KServeChildren, RenderError> {
+    let mode = inferenceservice::deployment_mode(svc, ctx)?;
+    Ok(KServeChildren {
+        service_account: service_account::service_account(svc, ctx),
+        role: service_account::role(svc, ctx),
+        role_binding: service_account::role_binding(svc, ctx),
+        pvc: pvc::service_pvc(svc)?,
+        service_monitor: if inferenceservice::is_knative(&mode) {
+            None
+        } else {
+            service_monitor::service_monitor(svc, ctx)
+        },
+        resource_claim_templates: dra::resource_claim_templates(svc, ctx)?,
+        inference_service: inferenceservice::inference_service(svc, ctx)?,
+    })
+}
+
+fn render_multi_node(
+    svc: &NIMService,
+    ctx: &RenderContext,
+) -> Result<MultiNodeChildren, RenderError> {
+    let ssh_secret = leaderworkerset::ssh_secret(svc, ctx);
+    let mpi_config = leaderworkerset::mpi_config_map(svc, ctx);
+    Ok(MultiNodeChildren {
+        compute_domain: computedomain::compute_domain(svc, ctx),
+        ssh_secret_missing: mpi_config.is_some() && ssh_secret.is_none(),
+        mpi_config,
+        mpi_start_script: leaderworkerset::mpi_start_script_config_map(svc, ctx),
+        ssh_secret,
+        leader_worker_set: leaderworkerset::leader_worker_set(svc, ctx)?,
+    })
 }
 
 /// The Gateway API Inference Extension objects of a NIMService with `router.eppConfig`.
@@ -132,7 +234,11 @@ fn render_epp(svc: &NIMService, ctx: &RenderContext) -> Option<EppChildren> {
     })
 }
 
-/// Renders all children of a standalone, single-node NIMService (see [`ServiceChildren`]).
+/// Renders all children of a standalone NIMService (see [`ServiceChildren`]): a Deployment
+/// (+ HPA) for a single-node service, the LeaderWorkerSet bundle for a multi-node one, and the
+/// DRA ResourceClaimTemplates; the pods' DRA `resourceClaims` are added to the Deployment here.
+/// KServe NIMServices are rendered by [`render_kserve`] (this returns
+/// [`RenderError::Unsupported`] for them).
 ///
 /// ```
 /// use nim_planner::render::{RenderContext, render_service};
@@ -144,12 +250,29 @@ fn render_epp(svc: &NIMService, ctx: &RenderContext) -> Option<EppChildren> {
 /// })).unwrap();
 /// let children = render_service(&svc, &RenderContext::default()).unwrap();
 /// assert!(children.hpa.is_some());
-/// assert_eq!(children.deployment.spec.unwrap().replicas, None);
+/// assert_eq!(children.deployment.unwrap().spec.unwrap().replicas, None);
 /// ```
 pub fn render_service(
     svc: &NIMService,
     ctx: &RenderContext,
 ) -> Result<ServiceChildren, RenderError> {
+    if svc.spec.is_kserve() {
+        return Err(RenderError::Unsupported(
+            "inferencePlatform kserve (see render_kserve)",
+        ));
+    }
+    let multi = svc.spec.is_multi_node();
+    let resource_claim_templates = dra::resource_claim_templates(svc, ctx)?;
+    let (deployment, multi_node) = if multi {
+        (None, Some(render_multi_node(svc, ctx)?))
+    } else {
+        let mut d = deployment::deployment(svc, ctx)?;
+        let claims = dra::named_dra_resources(svc, None);
+        if let Some(pod) = d.spec.as_mut().and_then(|s| s.template.spec.as_mut()) {
+            dra::apply_claims(pod, &claims);
+        }
+        (Some(d), None)
+    };
     Ok(ServiceChildren {
         service_account: service_account::service_account(svc, ctx),
         role: service_account::role(svc, ctx),
@@ -158,10 +281,12 @@ pub fn render_service(
         ingress: ingress::ingress(svc, ctx),
         http_route: httproute::http_route(svc, ctx),
         grpc_route: grpcroute::grpc_route(svc, ctx),
-        hpa: hpa::hpa(svc, ctx),
+        hpa: if multi { None } else { hpa::hpa(svc, ctx) },
         service_monitor: service_monitor::service_monitor(svc, ctx),
         pvc: pvc::service_pvc(svc)?,
-        deployment: deployment::deployment(svc, ctx)?,
+        resource_claim_templates,
+        deployment,
+        multi_node,
         epp: render_epp(svc, ctx),
     })
 }
@@ -246,6 +371,17 @@ pub struct RenderContext {
     /// Profile IDs selected for a NIMCache caching Job when `model.profiles` is empty
     /// (the result of profile matching against the model manifest).
     pub selected_profiles: Vec<String>,
+    /// PEM private key for the multi-node MPI Secret `<name>-ssh-pk`. NVIDIA generates a random
+    /// RSA-2048 key once; a pure planner cannot, so the Secret is rendered only when the
+    /// caller supplies one.
+    pub mpi_ssh_private_key: Option<String>,
+    /// Name of the channel ResourceClaimTemplate of an **existing** ComputeDomain
+    /// (`multiNode.computeDomain.name`), read from that object by the caller.
+    pub compute_domain_claim_template: Option<String>,
+    /// KServe's cluster default deployment mode (`inferenceservice-config`
+    /// `deploy.defaultDeploymentMode`), used when the NIMService has no
+    /// `serving.kserve.io/deploymentMode` annotation; `None` = `Standard`.
+    pub kserve_deployment_mode: Option<String>,
 }
 
 /// What a NIMService needs to know about the NIMCache it mounts.
@@ -356,9 +492,30 @@ pub enum RenderError {
     /// The NIMCache has no source.
     #[error("NIMCache has no source (exactly one of ngc, dataStore, hf must be set)")]
     NoSource,
-    /// The renderer does not handle this deployment shape (multi-node LeaderWorkerSet, KServe).
-    #[error("not rendered by the standalone single-node renderer: {0}")]
+    /// The renderer does not handle this deployment shape (e.g. the Deployment renderer asked
+    /// for a multi-node or KServe NIMService).
+    #[error("not rendered by this renderer: {0}")]
     Unsupported(&'static str),
+    /// A `draResources` entry cannot be turned into CEL selectors (NVIDIA's error).
+    #[error("invalid DRA resource {0}")]
+    InvalidDraResource(String),
+    /// `multiNode.computeDomain.name` names a ComputeDomain whose channel claim template is
+    /// not known (see `RenderContext::compute_domain_claim_template`).
+    #[error("ComputeDomain {0} referenced by spec.multiNode.computeDomain.name is not resolved")]
+    ComputeDomainNotResolved(String),
+    /// The `serving.kserve.io/deploymentMode` annotation has a value NVIDIA rejects.
+    #[error(
+        "invalid KServe deployment mode {0:?} (must be Standard, Knative, ModelMesh, RawDeployment or Serverless)"
+    )]
+    InvalidKServeDeploymentMode(String),
+    /// A NIMBuild has no usable buildable profile (NVIDIA's condition type and reason).
+    #[error("{condition}: {reason}")]
+    NoBuildableProfile {
+        /// NVIDIA's NIMBuild condition type (e.g. `NIM_BUILD_NO_BUILDABLE_PROFILE_FOUND`).
+        condition: String,
+        /// Why.
+        reason: String,
+    },
     /// The deprecated NIMCache `certConfig` field is set.
     #[error("Deprecated field 'CertConfig' is used. Please use 'proxy.certConfigMap' instead")]
     DeprecatedCertConfig,
