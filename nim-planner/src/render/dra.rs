@@ -33,10 +33,22 @@ use super::labels::{
 use super::{RenderContext, RenderError};
 
 /// Default DRA driver and DeviceClass of NVIDIA GPUs.
+///
+/// ```
+/// assert_eq!(nim_planner::render::dra::DEFAULT_DRA_DRIVER, "gpu.nvidia.com");
+/// ```
 pub const DEFAULT_DRA_DRIVER: &str = "gpu.nvidia.com";
 /// Name prefix of generated claim templates when `claimCreationSpec.generateName` is empty.
+///
+/// ```
+/// assert_eq!(nim_planner::render::dra::DEFAULT_CLAIM_TEMPLATE_PREFIX, "claimtemplate");
+/// ```
 pub const DEFAULT_CLAIM_TEMPLATE_PREFIX: &str = "claimtemplate";
 /// Name prefix of the ComputeDomain channel claim template.
+///
+/// ```
+/// assert_eq!(nim_planner::render::dra::COMPUTE_DOMAIN_CLAIM_TEMPLATE_PREFIX, "cd-claimtemplate");
+/// ```
 pub const COMPUTE_DOMAIN_CLAIM_TEMPLATE_PREFIX: &str = "cd-claimtemplate";
 
 const SAFE_ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";

@@ -27,9 +27,17 @@ use super::labels::{NIMSERVICE_KIND, name_of, owned_meta, service_annotations, s
 use super::{RenderContext, RenderError};
 
 /// Label KServe reads to decide whether the predictor is reachable from outside the cluster.
+///
+/// ```
+/// assert_eq!(nim_planner::render::inferenceservice::KSERVE_VISIBILITY_LABEL, "networking.kserve.io/visibility");
+/// ```
 pub const KSERVE_VISIBILITY_LABEL: &str = "networking.kserve.io/visibility";
 
 /// The KServe deployment modes NVIDIA accepts in the annotation.
+///
+/// ```
+/// assert!(nim_planner::render::inferenceservice::DEPLOYMENT_MODES.contains(&"RawDeployment"));
+/// ```
 pub const DEPLOYMENT_MODES: [&str; 5] = [
     "Standard",
     "Knative",

@@ -57,16 +57,40 @@ use super::service::named_ports;
 use super::{RenderContext, RenderError};
 
 /// Pod label marking the leader (`nim-llm-role: leader`), part of the Service selector.
+///
+/// ```
+/// assert_eq!(nim_planner::render::leaderworkerset::ROLE_LABEL, "nim-llm-role");
+/// ```
 pub const ROLE_LABEL: &str = "nim-llm-role";
 /// Container name of the leader.
+///
+/// ```
+/// assert_eq!(nim_planner::render::leaderworkerset::LEADER_CONTAINER, "nim-leader");
+/// ```
 pub const LEADER_CONTAINER: &str = "nim-leader";
 /// Container name of the workers.
+///
+/// ```
+/// assert_eq!(nim_planner::render::leaderworkerset::WORKER_CONTAINER, "nim-worker");
+/// ```
 pub const WORKER_CONTAINER: &str = "nim-worker";
 /// Key of the start script in `<name>-mpi-start-script`.
+///
+/// ```
+/// assert_eq!(nim_planner::render::leaderworkerset::START_MPI_SCRIPT_KEY, "start-mpi-cluster.sh");
+/// ```
 pub const START_MPI_SCRIPT_KEY: &str = "start-mpi-cluster.sh";
 /// Key of the private key in `<name>-ssh-pk`.
+///
+/// ```
+/// assert_eq!(nim_planner::render::leaderworkerset::SSH_PRIVATE_KEY_KEY, "private.key");
+/// ```
 pub const SSH_PRIVATE_KEY_KEY: &str = "private.key";
 /// Default `mpi.mpiStartTimeout` (seconds).
+///
+/// ```
+/// assert_eq!(nim_planner::render::leaderworkerset::DEFAULT_MPI_START_TIMEOUT, 300);
+/// ```
 pub const DEFAULT_MPI_START_TIMEOUT: i64 = 300;
 
 /// The start script shipped in `<name>-mpi-start-script` and mounted at
@@ -75,6 +99,10 @@ pub const DEFAULT_MPI_START_TIMEOUT: i64 = 300;
 /// NIM's OpenAI server through `mpirun` with the group's hostfile (`/etc/mpi/hostfile-$GROUP_INDEX`);
 /// on a worker it prepares the SSH configuration and runs `sshd` in the foreground.
 /// `NIM_JSONL_LOGGING=1` pipes the server's output through the NIM log packer when present.
+///
+/// ```
+/// assert!(nim_planner::render::leaderworkerset::START_MPI_SCRIPT.contains("/etc/mpi/hostfile-"));
+/// ```
 pub const START_MPI_SCRIPT: &str = r#"#!/bin/bash
 # Multi-node NIM start script (rendered by nim-planner; mounted at /opt/nim/start-mpi-cluster.sh).
 set -euo pipefail

@@ -90,6 +90,15 @@ use nim_types::{NIMCache, NIMService};
 /// Everything NVIDIA's standalone controller renders for one NIMService (single-node or
 /// multi-node), in its reconcile order. `None` means "not wanted for this spec" (NVIDIA deletes
 /// such an object, except the ServiceMonitor, which it leaves behind).
+///
+/// ```
+/// let svc: nim_types::NIMService = serde_json::from_value(serde_json::json!({
+///     "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMService", "metadata": {"name": "llm"},
+///     "spec": {"image": {"repository": "r", "tag": "1"}, "storage": {"emptyDir": {}}}
+/// })).unwrap();
+/// let c = nim_planner::render::render_service(&svc, &nim_planner::render::RenderContext::default()).unwrap();
+/// assert!(c.deployment.is_some() && c.multi_node.is_none() && c.resource_claim_templates.is_empty());
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ServiceChildren {
     /// ServiceAccount `<name>`.
@@ -123,6 +132,17 @@ pub struct ServiceChildren {
 }
 
 /// The objects of a multi-node NIMService (contract §3.3).
+///
+/// ```
+/// let svc: nim_types::NIMService = serde_json::from_value(serde_json::json!({
+///     "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMService", "metadata": {"name": "llm"},
+///     "spec": {"image": {"repository": "r", "tag": "1"}, "storage": {"emptyDir": {}},
+///              "multiNode": {"parallelism": {"pipeline": 2, "tensor": 4}}}
+/// })).unwrap();
+/// let c = nim_planner::render::render_service(&svc, &nim_planner::render::RenderContext::default()).unwrap();
+/// let m: nim_planner::render::MultiNodeChildren = c.multi_node.unwrap();
+/// assert!(m.mpi_config.is_some() && m.ssh_secret.is_none() && m.ssh_secret_missing);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct MultiNodeChildren {
     /// ComputeDomain `<name>` (`computeDomain.create: true`).
@@ -140,6 +160,16 @@ pub struct MultiNodeChildren {
 }
 
 /// Everything NVIDIA's KServe platform renders for one NIMService (contract §3.4).
+///
+/// ```
+/// let svc: nim_types::NIMService = serde_json::from_value(serde_json::json!({
+///     "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMService", "metadata": {"name": "llm"},
+///     "spec": {"image": {"repository": "r", "tag": "1"}, "storage": {"emptyDir": {}}, "inferencePlatform": "kserve"}
+/// })).unwrap();
+/// let c: nim_planner::render::KServeChildren =
+///     nim_planner::render::render_kserve(&svc, &nim_planner::render::RenderContext::default()).unwrap();
+/// assert_eq!(c.role_binding.metadata.name.as_deref(), Some("llm"));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct KServeChildren {
     /// ServiceAccount `<name>`.
@@ -204,6 +234,18 @@ fn render_multi_node(
 }
 
 /// The Gateway API Inference Extension objects of a NIMService with `router.eppConfig`.
+///
+/// ```
+/// let svc: nim_types::NIMService = serde_json::from_value(serde_json::json!({
+///     "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMService", "metadata": {"name": "llm"},
+///     "spec": {"image": {"repository": "r", "tag": "1"}, "storage": {"emptyDir": {}},
+///              "expose": {"router": {"eppConfig": {"containerSpec": {"name": "epp",
+///                  "image": {"repository": "registry.k8s.io/gateway-api-inference-extension/epp", "tag": "v1.3.1"}}}}}}
+/// })).unwrap();
+/// let c = nim_planner::render::render_service(&svc, &nim_planner::render::RenderContext::default()).unwrap();
+/// let epp: nim_planner::render::EppChildren = c.epp.unwrap();
+/// assert_eq!(epp.deployment.metadata.name.as_deref(), Some("llm-epp"));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct EppChildren {
     /// ServiceAccount `<name>-epp`.
@@ -293,6 +335,17 @@ pub fn render_service(
 
 /// Everything NVIDIA's NIMCache controller renders for one NIMCache (the model-manifest probe
 /// pod and ConfigMap are not rendered here).
+///
+/// ```
+/// let cache: nim_types::NIMCache = serde_json::from_value(serde_json::json!({
+///     "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMCache", "metadata": {"name": "llama"},
+///     "spec": {"source": {"ngc": {"authSecret": "s", "modelPuller": "img", "model": {"profiles": ["all"]}}},
+///              "storage": {"pvc": {"name": "models"}}}
+/// })).unwrap();
+/// let c: nim_planner::render::CacheChildren =
+///     nim_planner::render::render_cache(&cache, &nim_planner::render::RenderContext::default()).unwrap();
+/// assert!(c.pvc.is_none());
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct CacheChildren {
     /// `nim-cache-sa` (namespace-shared, unowned).

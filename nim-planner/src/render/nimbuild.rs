@@ -30,12 +30,28 @@ use super::labels::{
 use super::{CacheInfo, RenderContext, RenderError};
 
 /// Kind of the NIMBuild custom resource.
+///
+/// ```
+/// assert_eq!(nim_planner::render::nimbuild::NIMBUILD_KIND, "NIMBuild");
+/// ```
 pub const NIMBUILD_KIND: &str = "NIMBuild";
 /// Container name of the build pod.
+///
+/// ```
+/// assert_eq!(nim_planner::render::nimbuild::BUILD_CONTAINER, "nim-build-ctr");
+/// ```
 pub const BUILD_CONTAINER: &str = "nim-build-ctr";
 /// Profile config key marking a buildable profile.
+///
+/// ```
+/// assert_eq!(nim_planner::render::nimbuild::BUILDABLE_TAG, "trtllm_buildable");
+/// ```
 pub const BUILDABLE_TAG: &str = "trtllm_buildable";
 /// The build pod's API port.
+///
+/// ```
+/// assert_eq!(nim_planner::render::nimbuild::BUILD_PORT, 8000);
+/// ```
 pub const BUILD_PORT: i32 = 8000;
 
 /// Name of the engine-build Pod: `<nimbuild>-engine-build-pod`.
