@@ -186,6 +186,10 @@ struct Output {
     objects: BTreeMap<ObjectId, Value>,
     graph: DependencyGraph,
     children: BTreeMap<ObjectId, Vec<ObjectId>>,
+    /// Who rendered each object first.
+    rendered_by: BTreeMap<ObjectId, ObjectId>,
+    /// (object, first owner, second owner) for objects two CRs both want, differently.
+    collisions: Vec<(ObjectId, ObjectId, ObjectId)>,
 }
 
 /// Whether `id` can be created: a DNS-1123 name of at most 63 characters (a DNS-1035 label for
@@ -236,12 +240,52 @@ impl Output {
         }
         let id = ObjectId::of(&value)?;
         self.graph.add_edge(owner, &id);
-        self.objects.insert(id.clone(), value);
+        if let Some(existing) = self.objects.get(&id) {
+            // Identical objects (the namespace-shared NIMCache RBAC) are fine; anything else
+            // would silently replace another CR's object.
+            if *existing != value
+                && let Some(first) = self.rendered_by.get(&id)
+                && first != owner
+            {
+                self.collisions
+                    .push((id.clone(), first.clone(), owner.clone()));
+            }
+        } else {
+            self.rendered_by.insert(id.clone(), owner.clone());
+            self.objects.insert(id.clone(), value);
+        }
         self.children
             .entry(owner.clone())
             .or_default()
             .push(id.clone());
         Some(id)
+    }
+
+    /// Objects two custom resources both render: drop everything either renders (neither set
+    /// would work with the other's object) and report an error on both.
+    fn resolve_collisions(&mut self, diags: &mut Vec<Diagnostic>) {
+        let mut by_pair: BTreeMap<(ObjectId, ObjectId), Vec<ObjectId>> = BTreeMap::new();
+        for (id, a, b) in std::mem::take(&mut self.collisions) {
+            let pair = if a <= b { (a, b) } else { (b, a) };
+            by_pair.entry(pair).or_default().push(id);
+        }
+        for ((a, b), ids) in &by_pair {
+            let list: Vec<String> = ids.iter().map(ToString::to_string).collect();
+            for (owner, other) in [(a, b), (b, a)] {
+                for child in self.children.get(owner).into_iter().flatten() {
+                    self.objects.remove(child);
+                }
+                diags.push(Diagnostic::new(
+                    Code::InvalidSpec,
+                    ObjectRef::new(owner.kind.clone(), owner.namespace.clone(), owner.name.clone()),
+                    "metadata.name",
+                    format!(
+                        "{} would be rendered both for {owner} and for {other}, so one would overwrite the other; rename one of them.",
+                        list.join(", ")
+                    ),
+                ));
+            }
+        }
     }
 
     /// If any child of `owner` has a name the apiserver would refuse, drop all of them (a
@@ -356,6 +400,7 @@ pub fn plan(input: &PlanInput, snapshot: &ClusterSnapshot) -> Plan {
         plan_build(build, &snap, &mut out, &mut diagnostics);
     }
 
+    out.resolve_collisions(&mut diagnostics);
     sort_diagnostics(&mut diagnostics);
     let order = match out.graph.apply_order() {
         Ok(order) => order,

@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use nim_planner::diagnostics::Code;
 use nim_planner::diagnostics::Severity;
 use nim_planner::graph::ObjectId;
 use nim_planner::plan::{Plan, PlanInput, plan};
@@ -525,12 +526,7 @@ fn owners(input: &PlanInput) -> BTreeMap<(String, String, String), String> {
 }
 
 /// Checks every property of one plan; `Err` names the first violation.
-fn check_plan(
-    input: &Input,
-    pi: &PlanInput,
-    snap: &ClusterSnapshot,
-    p: &Plan,
-) -> Result<(), TestCaseError> {
+fn check_plan(pi: &PlanInput, snap: &ClusterSnapshot, p: &Plan) -> Result<(), TestCaseError> {
     // Ownership.
     let uids = owners(pi);
     for obj in &p.objects {
@@ -596,9 +592,8 @@ fn check_plan(
         }
     }
 
-    // No object is rendered by two custom resources (one would silently replace the other).
-    // Two such collisions are known (see the ignored tests at the end); skip this check for them.
-    let skip_collisions = known_collision(input);
+    // No object in the plan is rendered by two custom resources (one would silently replace the
+    // other); such clashes are dropped and reported as errors.
     let mut parents: BTreeMap<&ObjectId, BTreeSet<&ObjectId>> = BTreeMap::new();
     let edges = p.graph.edges();
     for (a, b) in &edges {
@@ -611,12 +606,7 @@ fn check_plan(
         }
     }
     for (child, owners) in &parents {
-        prop_assert!(
-            skip_collisions || owners.len() == 1,
-            "{} is rendered by {:?}",
-            child,
-            owners
-        );
+        prop_assert!(owners.len() == 1, "{} is rendered by {:?}", child, owners);
     }
 
     // Capacity and hard rules.
@@ -694,8 +684,7 @@ fn check_plan(
             let deployment = p.objects.iter().find(|o| {
                 o["kind"] == "Deployment"
                     && o.pointer("/metadata/namespace") == Some(&json!(pl.service.namespace))
-                    && ((!skip_collisions
-                        && o.pointer("/metadata/name") == Some(&json!(pl.service.name)))
+                    && (o.pointer("/metadata/name") == Some(&json!(pl.service.name))
                         || o.pointer("/metadata/ownerReferences/0/uid") == Some(&json!(svc_uid)))
             });
             prop_assert!(
@@ -706,25 +695,6 @@ fn check_plan(
         }
     }
     Ok(())
-}
-
-/// Inputs with a known object-name collision between two custom resources (bugs in `plan`, see
-/// the ignored tests): a NIMService creating a PVC next to a NIMCache of the same name (both
-/// render `<name>-pvc`), or a NIMService with an endpoint picker next to a NIMService called
-/// `<name>-epp` (both render `<name>-epp` Deployment, Service and RBAC).
-fn known_collision(input: &Input) -> bool {
-    let names: BTreeSet<(usize, &str)> = input
-        .services
-        .iter()
-        .map(|s| (s.ns, s.name.as_str()))
-        .collect();
-    input.services.iter().any(|s| {
-        (s.ns == 0
-            && matches!(s.storage, Storage::PvcCreate { .. })
-            && input.cache.as_ref().is_some_and(|c| c.name == s.name))
-            || (matches!(s.route, Exposure::Epp)
-                && names.contains(&(s.ns, &*format!("{}-epp", s.name))))
-    })
 }
 
 /// The pods the plan's Deployments would create, bound as placed, with the pod-template labels.
@@ -769,7 +739,7 @@ proptest! {
         prop_assert!(snap.errors.is_empty(), "{:?}", snap.errors);
         let pi = plan_input(&input);
         let first = plan(&pi, &snap);
-        check_plan(&input, &pi, &snap, &first)?;
+        check_plan(&pi, &snap, &first)?;
 
         // Deterministic: planning twice gives the same output.
         let again = plan(&pi, &snap);
@@ -885,9 +855,13 @@ fn simple_service(name: &str, storage: Storage, route: Exposure) -> SvcSpec {
 
 /// Objects rendered by more than one custom resource, with those resources' names.
 fn collisions(p: &Plan) -> Vec<(String, Vec<String>)> {
+    let planned: BTreeSet<ObjectId> = p.objects.iter().filter_map(ObjectId::of).collect();
     let mut parents: BTreeMap<ObjectId, BTreeSet<String>> = BTreeMap::new();
     for (a, b) in p.graph.edges() {
-        if a.api_version == "apps.nvidia.com/v1alpha1" && b.api_version != a.api_version {
+        if a.api_version == "apps.nvidia.com/v1alpha1"
+            && b.api_version != a.api_version
+            && planned.contains(&b)
+        {
             parents.entry(b).or_default().insert(a.to_string());
         }
     }
@@ -898,12 +872,11 @@ fn collisions(p: &Plan) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-/// Known bug (plan.rs, `Output::add`): a NIMCache and a NIMService called `llm-2` in one namespace,
+/// Regression (plan.rs, `Output::add`): a NIMCache and a NIMService called `llm-2` in one namespace,
 /// both with `storage.pvc.create`, both render PersistentVolumeClaim `llm-2-pvc`; the plan keeps
 /// only the service's (so the caching Job mounts the service's 50Gi ReadWriteOnce claim) and says
 /// nothing. Expected: an error diagnostic naming both owners.
 #[test]
-#[ignore = "known bug in plan.rs: same-name NIMCache/NIMService PVCs collide silently"]
 fn cache_and_service_of_the_same_name_do_not_share_a_pvc() {
     let input = Input {
         nodes: vec![],
@@ -923,16 +896,22 @@ fn cache_and_service_of_the_same_name_do_not_share_a_pvc() {
         &ClusterSnapshot::from_objects(&cluster_objects(&input)),
     );
     let c = collisions(&p);
-    assert!(c.is_empty() || p.has_errors(), "silent collisions: {c:#?}");
+    assert!(c.is_empty(), "colliding objects left in the plan: {c:#?}");
+    let clash: Vec<&str> = p
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::InvalidSpec && d.message.contains("would be rendered both for"))
+        .map(|d| d.object.name.as_str())
+        .collect();
+    assert_eq!(clash.len(), 2, "both owners are told: {:#?}", p.diagnostics);
 }
 
-/// Known bug (plan.rs, `Output::add`): NIMService `llm` with `router.eppConfig` renders its
+/// Regression (plan.rs, `Output::add`): NIMService `llm` with `router.eppConfig` renders its
 /// endpoint picker as `llm-epp` (Deployment, Service, ServiceAccount, Role, RoleBinding), and
 /// NIMService `llm-epp` renders its own objects under the same names; the plan keeps one set and
 /// says nothing, so `llm`'s InferencePool points at the other service. Expected: an error
 /// diagnostic.
 #[test]
-#[ignore = "known bug in plan.rs: <name>-epp objects collide with a NIMService called <name>-epp"]
 fn endpoint_picker_does_not_collide_with_a_service_called_name_epp() {
     let input = Input {
         nodes: vec![],
@@ -947,5 +926,12 @@ fn endpoint_picker_does_not_collide_with_a_service_called_name_epp() {
         &ClusterSnapshot::from_objects(&cluster_objects(&input)),
     );
     let c = collisions(&p);
-    assert!(c.is_empty() || p.has_errors(), "silent collisions: {c:#?}");
+    assert!(c.is_empty(), "colliding objects left in the plan: {c:#?}");
+    let clash: Vec<&str> = p
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::InvalidSpec && d.message.contains("would be rendered both for"))
+        .map(|d| d.object.name.as_str())
+        .collect();
+    assert_eq!(clash.len(), 2, "both owners are told: {:#?}", p.diagnostics);
 }
