@@ -684,8 +684,7 @@ fn check_plan(pi: &PlanInput, snap: &ClusterSnapshot, p: &Plan) -> Result<(), Te
             let deployment = p.objects.iter().find(|o| {
                 o["kind"] == "Deployment"
                     && o.pointer("/metadata/namespace") == Some(&json!(pl.service.namespace))
-                    && (o.pointer("/metadata/name") == Some(&json!(pl.service.name))
-                        || o.pointer("/metadata/ownerReferences/0/uid") == Some(&json!(svc_uid)))
+                    && o.pointer("/metadata/ownerReferences/0/uid") == Some(&json!(svc_uid))
             });
             prop_assert!(
                 deployment.is_none(),
