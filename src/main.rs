@@ -5,6 +5,7 @@
 
 mod cmd;
 mod manifest;
+mod vmclass;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -69,6 +70,61 @@ enum Command {
         #[arg(long)]
         svg: Option<PathBuf>,
     },
+    /// Plan before and after hypothetical edits (add or remove GPU pools, change replicas or
+    /// profiles) and print what changes: services that become placeable or unplaceable,
+    /// replicas that fit, spare GPUs per pool.
+    ///
+    /// VM class syntax (--add-pool): PRODUCT[:GPUS_PER_VM][:vgpu|passthrough][=COUNT], e.g.
+    /// NVIDIA-H100XM-80C:4:vgpu=2 or NVIDIA-A100-SXM4-80GB:8:passthrough. PRODUCT is an
+    /// nvidia.com/gpu.product value from the GPU product table; GPUS_PER_VM defaults to the
+    /// common VKS class for the product (else 1); the mode defaults to vgpu for vGPU type names
+    /// (…-80C), else passthrough; COUNT defaults to 1. Exit 0, or 2 for bad input.
+    #[command(name = "what-if", verbatim_doc_comment)]
+    WhatIf {
+        /// NIM manifests: files or directories.
+        #[arg(short = 'f', long = "filename", required = true)]
+        files: Vec<PathBuf>,
+        /// Cluster snapshot file(s) or directories.
+        #[arg(long, required = true)]
+        cluster: Vec<PathBuf>,
+        /// Add COUNT VMs of a class: PRODUCT[:GPUS_PER_VM][:vgpu|passthrough][=COUNT].
+        #[arg(long = "add-pool", value_name = "CLASS=COUNT", value_parser = vmclass::parse_add_pool)]
+        add_pool: Vec<vmclass::VmClass>,
+        /// Remove every node of a GPU pool (pool names as `plan` prints them).
+        #[arg(long = "remove-pool", value_name = "POOL")]
+        remove_pool: Vec<String>,
+        /// Set a NIMService's replicas (with HPA on: minReplicas = maxReplicas = N).
+        #[arg(long = "set-replicas", value_name = "NS/NAME=N", value_parser = cmd::whatif::parse_set_replicas)]
+        set_replicas: Vec<(String, String, u32)>,
+        /// Set a NIMService's spec.storage.nimCache.profile (its GPU count then follows the
+        /// profile).
+        #[arg(long = "set-profile", value_name = "NS/NAME=PROFILE_ID", value_parser = cmd::whatif::parse_set_profile)]
+        set_profile: Vec<(String, String, String)>,
+    },
+    /// The fewest VMs of the offered classes to add so every NIMService fits, with the packing
+    /// (which replicas go on which new VM), verified by re-planning.
+    ///
+    /// VM class syntax (--offer): PRODUCT[:GPUS_PER_VM][:vgpu|passthrough], e.g.
+    /// NVIDIA-H100XM-80C:4:vgpu or NVIDIA-A100-SXM4-80GB:8:passthrough (defaults as for
+    /// what-if --add-pool; no =COUNT). Existing free capacity is used first. Exact branch and
+    /// bound when the missing replicas have at most 12 pods, else first-fit-decreasing (per
+    /// class at most 11/9 x OPT + 6/9 VMs). Exit 0 fits (verified), 1 no offered class can run
+    /// some replica or the re-plan still does not fit, 2 bad input.
+    #[command(verbatim_doc_comment)]
+    Capacity {
+        /// NIM manifests: files or directories.
+        #[arg(short = 'f', long = "filename", required = true)]
+        files: Vec<PathBuf>,
+        /// Cluster snapshot file(s) or directories.
+        #[arg(long, required = true)]
+        cluster: Vec<PathBuf>,
+        /// An offered VM class: PRODUCT[:GPUS_PER_VM][:vgpu|passthrough]. Repeat to offer more.
+        #[arg(long = "offer", value_name = "CLASS", required = true, value_parser = vmclass::parse_offer)]
+        offer: Vec<vmclass::VmClass>,
+        /// Fit every NIMService at its maxReplicas or its minReplicas.
+        #[arg(long, value_enum, default_value = "max")]
+        at: cmd::capacity::At,
+    },
 }
 
 fn main() -> ExitCode {
@@ -103,6 +159,29 @@ fn main() -> ExitCode {
             cluster,
             svg,
         } => cmd::graph::run(&files, &cluster, svg.as_deref()),
+        Command::WhatIf {
+            files,
+            cluster,
+            add_pool,
+            remove_pool,
+            set_replicas,
+            set_profile,
+        } => cmd::whatif::run(
+            &files,
+            &cluster,
+            &cmd::whatif::Edits {
+                add_pools: add_pool,
+                remove_pools: remove_pool,
+                set_replicas,
+                set_profiles: set_profile,
+            },
+        ),
+        Command::Capacity {
+            files,
+            cluster,
+            offer,
+            at,
+        } => cmd::capacity::run(&files, &cluster, &offer, at),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(2))
 }

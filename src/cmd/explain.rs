@@ -13,7 +13,7 @@ use super::report::{Suggestion, explain};
 
 /// Common GPU VM classes on VMware Private AI / VKS, offered when no existing pool can grow
 /// into a fit: (product label, GPUs per VM, vGPU, memory MiB per GPU, GFD family).
-const VM_CLASSES: &[(&str, u64, bool, u64, &str)] = &[
+pub(crate) const VM_CLASSES: &[(&str, u64, bool, u64, &str)] = &[
     ("NVIDIA-L40S-48C", 4, true, 49152, "ada-lovelace"),
     ("NVIDIA-H100XM-80C", 4, true, 81920, "hopper"),
     ("NVIDIA-H100XM-80C", 8, true, 81920, "hopper"),
@@ -135,7 +135,7 @@ fn profile_suggestions(
     out
 }
 
-fn synthetic_node(
+pub(crate) fn synthetic_node(
     name: &str,
     product: &str,
     gpus: u64,

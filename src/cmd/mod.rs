@@ -1,8 +1,10 @@
 //! One module per CLI command.
 
+pub mod capacity;
 pub mod crds;
 pub mod explain;
 pub mod graph;
 pub mod plan;
 pub mod report;
 pub mod validate;
+pub mod whatif;
