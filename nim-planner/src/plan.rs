@@ -22,6 +22,7 @@
 //! assert!(plan.objects.is_empty());
 //! ```
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::EnvVar;
@@ -326,16 +327,22 @@ pub fn plan(input: &PlanInput, snapshot: &ClusterSnapshot) -> Plan {
     let mut diagnostics = Vec::new();
     let mut out = Output::default();
 
-    // The caches being planned are the desired state; keep the cluster's status of them.
-    let mut snap = snapshot.clone();
-    for cache in &caches {
-        let k = key(&ns_of(&cache.metadata), &name_of(&cache.metadata));
-        let mut merged = cache.clone();
-        if merged.status.is_none() {
-            merged.status = snap.nim_caches.get(&k).and_then(|c| c.status.clone());
+    // The caches being planned are the desired state; keep the cluster's status of them. (The
+    // inventory is shared, so this copy is cheap; without caches there is nothing to copy.)
+    let snap: Cow<'_, ClusterSnapshot> = if caches.is_empty() {
+        Cow::Borrowed(snapshot)
+    } else {
+        let mut snap = snapshot.clone();
+        for cache in &caches {
+            let k = key(&ns_of(&cache.metadata), &name_of(&cache.metadata));
+            let mut merged = cache.clone();
+            if merged.status.is_none() {
+                merged.status = snap.nim_caches.get(&k).and_then(|c| c.status.clone());
+            }
+            snap.nim_caches.insert(k, merged);
         }
-        snap.nim_caches.insert(k, merged);
-    }
+        Cow::Owned(snap)
+    };
 
     // Pipelines create NIMServices (owned by the pipeline) with dependency env injected.
     let mut all_services = services.clone();
@@ -387,14 +394,24 @@ pub fn plan(input: &PlanInput, snapshot: &ClusterSnapshot) -> Plan {
     let (placements, placement_diags) = place(&all_services, &snap);
     diagnostics.extend(placement_diags);
 
+    let products = snap.gpu_products();
     for cache in &caches {
-        plan_cache(cache, &snap, &mut out, &mut diagnostics);
+        plan_cache(cache, &snap, &products, &mut out, &mut diagnostics);
     }
+    let by_service: BTreeMap<(&str, &str), &Placement> = placements
+        .iter()
+        .map(|p| ((p.service.namespace.as_str(), p.service.name.as_str()), p))
+        .collect();
+    // Nothing is rendered for a service the plan cannot carry out: no pods that cannot start.
+    let failed: BTreeSet<ObjectRef> = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.object.clone())
+        .collect();
     for svc in &all_services {
-        let placement = placements.iter().find(|p| {
-            p.service.namespace == ns_of(&svc.metadata) && p.service.name == name_of(&svc.metadata)
-        });
-        plan_service(svc, placement, &snap, &mut out, &mut diagnostics);
+        let (ns, name) = (ns_of(&svc.metadata), name_of(&svc.metadata));
+        let placement = by_service.get(&(ns.as_str(), name.as_str())).copied();
+        plan_service(svc, placement, &snap, &failed, &mut out, &mut diagnostics);
     }
     for build in &builds {
         plan_build(build, &snap, &mut out, &mut diagnostics);
@@ -415,7 +432,7 @@ pub fn plan(input: &PlanInput, snapshot: &ClusterSnapshot) -> Plan {
     let objects = order
         .into_iter()
         .filter(|id| seen.insert(id.clone()))
-        .filter_map(|id| out.objects.get(&id).cloned())
+        .filter_map(|id| out.objects.remove(&id))
         .collect();
     Plan {
         objects,
@@ -472,6 +489,7 @@ fn pipeline_services(pipeline: &NIMPipeline) -> Vec<(NIMService, Vec<String>)> {
 fn plan_cache(
     cache: &NIMCache,
     snap: &ClusterSnapshot,
+    products: &[&str],
     out: &mut Output,
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -490,8 +508,7 @@ fn plan_cache(
         && let Some(manifest) = snap.manifest(&id.namespace, &id.name)
     {
         let model = ngc.model.clone().unwrap_or_default();
-        let products = snap.gpu_products();
-        ctx.selected_profiles = manifest.select(&model, &products);
+        ctx.selected_profiles = manifest.select(&model, products);
         if ctx.selected_profiles.is_empty() && ngc.model_endpoint.is_none() {
             diags.push(Diagnostic::new(
                 Code::NoCompatibleProfile,
@@ -528,6 +545,7 @@ fn plan_service(
     svc: &NIMService,
     placement: Option<&Placement>,
     snap: &ClusterSnapshot,
+    failed: &BTreeSet<ObjectRef>,
     out: &mut Output,
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -538,11 +556,7 @@ fn plan_service(
         let cache_id = ObjectId::new(API_VERSION, "NIMCache", &id.namespace, cache);
         out.graph.add_edge(&cache_id, &id);
     }
-    // Nothing is rendered for a service the plan cannot carry out: no pods that cannot start.
-    if diags
-        .iter()
-        .any(|d| d.object == obj && d.severity == Severity::Error)
-    {
+    if failed.contains(&obj) {
         return;
     }
     let mut ctx = RenderContext::default();

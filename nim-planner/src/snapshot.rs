@@ -40,6 +40,7 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Node, Pod};
 use nim_types::NIMCache;
@@ -110,7 +111,9 @@ pub struct ClusterPolicyStatus {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ClusterSnapshot {
     /// GPU nodes, allocations and pools (its `cluster_policy` mirrors [`Self::cluster_policy`]).
-    pub inventory: ClusterInventory,
+    /// Shared, so that planning variants of a snapshot (other caches, what-if edits of the CRs)
+    /// does not copy thousands of nodes.
+    pub inventory: Arc<ClusterInventory>,
     /// NIMCaches keyed by `namespace/name`.
     pub nim_caches: BTreeMap<String, NIMCache>,
     /// Parsed manifests keyed by the owning NIMCache's `namespace/name`.
@@ -351,12 +354,13 @@ impl ClusterSnapshot {
             (&a.metadata.namespace, &a.metadata.name)
                 .cmp(&(&b.metadata.namespace, &b.metadata.name))
         });
-        snap.inventory = ClusterInventory::from_objects(&nodes, &pods);
-        snap.pods = pods;
+        let mut inventory = ClusterInventory::from_objects(&nodes, &pods);
         snap.cluster_policy = policies.into_values().next();
         if let Some(cp) = &snap.cluster_policy {
-            snap.inventory.cluster_policy = Some(cp.state);
+            inventory.cluster_policy = Some(cp.state);
         }
+        snap.inventory = Arc::new(inventory);
+        snap.pods = pods;
         snap.errors.sort();
         snap.errors.dedup();
         snap
