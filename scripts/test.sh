@@ -12,6 +12,7 @@
 # third-party CRDs, creates the kwok GPU nodes from tests/fixtures/kwok-nodes.yaml,
 # runs
 #     cargo test --workspace --all-targets --no-fail-fast -- --include-ignored
+#     cargo test --workspace --doc --no-fail-fast
 # with NIM_TEST_KUBECONFIG (and KUBECONFIG) pointing at it, tears everything
 # down and exits with cargo's status. Component logs are printed on failure.
 set -euo pipefail
@@ -33,7 +34,12 @@ for a in "$@"; do
 	fi
 done
 # --no-fail-fast: one failing test binary should not hide the others' results.
-((${#cargo_args[@]})) || cargo_args=(--workspace --all-targets --no-fail-fast)
+run_doctests=0
+if ((!${#cargo_args[@]})); then
+	cargo_args=(--workspace --all-targets --no-fail-fast)
+	# --all-targets leaves out doctests; every public item's rustdoc example must run too.
+	run_doctests=1
+fi
 
 CP_DIR=
 status=1
@@ -81,5 +87,10 @@ export KUBECONFIG=$CP_DIR/kubeconfig
 set +e
 (cd "$CP_REPO_ROOT" && cargo test "${cargo_args[@]}" -- --include-ignored "${test_args[@]}")
 status=$?
+if ((run_doctests)); then
+	(cd "$CP_REPO_ROOT" && cargo test --workspace --doc --no-fail-fast)
+	doc_status=$?
+	((status != 0)) || status=$doc_status
+fi
 set -e
 exit "$status"
