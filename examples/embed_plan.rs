@@ -39,7 +39,7 @@ fn main() -> anyhow::Result<()> {
             p.service, p.gpus_per_pod, p.replicas_placed, p.max_replicas, p.allowed_products
         );
     }
-    // Server-side apply `plan.objects` in this order with your own client, or use nim-reconcile.
+    // Server-side apply `plan.objects` in this order with your own client.
     println!("{} objects to apply", plan.objects.len());
     Ok(())
 }
