@@ -433,10 +433,11 @@ struct ProfileResolution {
     no_tp_match: Option<(u32, Vec<String>)>,
 }
 
-fn resolve_profiles(
+fn resolve_profiles<'a>(
     svc: &NIMService,
     cache: Option<&NIMCache>,
-    snapshot: &ClusterSnapshot,
+    snapshot: &'a ClusterSnapshot,
+    products: &std::cell::OnceCell<Vec<&'a str>>,
     gpus_hint: Option<u32>,
 ) -> ProfileResolution {
     let mut out = ProfileResolution {
@@ -479,9 +480,9 @@ fn resolve_profiles(
             .as_ref()
             .and_then(|n| n.model.clone())
             .unwrap_or_default();
-        let products = snapshot.gpu_products();
+        let products = products.get_or_init(|| snapshot.gpu_products());
         candidates = m
-            .select(&model, &products)
+            .select(&model, products)
             .iter()
             .filter_map(|id| m.profiles.get(id).cloned())
             .collect();
@@ -505,7 +506,8 @@ struct Request {
     pods: u32,
     min: u32,
     max: u32,
-    nodes: Vec<String>,
+    /// Candidate nodes, as positions in [`GpuNodes::nodes`], in preference order.
+    nodes: Vec<usize>,
 }
 
 fn cpu_metric(m: &MetricSpec) -> bool {
@@ -669,20 +671,30 @@ fn sharp_edges(
     }
 }
 
-fn node_static_rejection(
+/// A node's verdict on one pod of a service before nodeSelector, readiness and taints: the
+/// inventory warnings, or why its shape cannot serve the pod.
+type ShapeVerdict = Result<Vec<Reason>, Rejection>;
+
+/// The shape checks of one pod on `node`: the multi-GPU topology rule, the profile GPU match and
+/// the memory lower bound. They read only what [`same_shape`] compares, so [`place`] works them
+/// out once per shape and service, not once per node.
+fn shape_verdict(
     node: &NodeInventory,
-    svc: &NIMService,
     gpus_per_pod: u32,
     profiles: &[Profile],
     min_mem: Option<u64>,
-) -> Result<Vec<Reason>, Rejection> {
+) -> ShapeVerdict {
     let warnings = can_serve_multi_gpu_replica(node, gpus_per_pod).map_err(Rejection::Inventory)?;
     if !profiles.is_empty() {
-        let product = node
-            .product
-            .clone()
-            .unwrap_or_else(|| ProductInfo::parse(""));
-        if !profiles.iter().any(|p| p.runs_on(&product)) {
+        let unlabelled;
+        let product = match &node.product {
+            Some(p) => p,
+            None => {
+                unlabelled = ProductInfo::parse("");
+                &unlabelled
+            }
+        };
+        if !profiles.iter().any(|p| p.runs_on(product)) {
             return Err(Rejection::ProfileGpuMismatch {
                 profiles: profiles.iter().map(|p| p.id.clone()).collect(),
                 product: product.raw.clone(),
@@ -697,15 +709,118 @@ fn node_static_rejection(
             usable_mib: usable,
         });
     }
-    for (k, v) in &svc.spec.node_selector {
-        if node.labels.get(k) != Some(v) {
-            return Err(Rejection::NodeSelector {
-                key: k.clone(),
-                value: v.clone(),
-            });
+    Ok(warnings)
+}
+
+/// Position (in `spec.nodeSelector` order) of the first selector entry `node` does not match.
+fn selector_mismatch(node: &NodeInventory, svc: &NIMService) -> Option<usize> {
+    svc.spec
+        .node_selector
+        .iter()
+        .position(|(k, v)| node.labels.get(k) != Some(v))
+}
+
+/// The [`Rejection`] for the selector entry at `pos` (see [`selector_mismatch`]).
+fn selector_rejection(svc: &NIMService, pos: usize) -> Option<Rejection> {
+    svc.spec
+        .node_selector
+        .iter()
+        .nth(pos)
+        .map(|(k, v)| Rejection::NodeSelector {
+            key: k.clone(),
+            value: v.clone(),
+        })
+}
+
+/// Whether two nodes agree on every field [`shape_verdict`] reads (through
+/// [`can_serve_multi_gpu_replica`], [`usable_gpu_memory_mib`] and [`Profile::runs_on`]), plus
+/// the vGPU flag the rejection codes use.
+fn same_shape(a: &NodeInventory, b: &NodeInventory) -> bool {
+    a.product == b.product
+        && a.allocatable_gpus == b.allocatable_gpus
+        && a.sharing_strategy == b.sharing_strategy
+        && a.mig_resources == b.mig_resources
+        && a.vgpu == b.vgpu
+        && a.nvlink == b.nvlink
+        && a.gpu_memory_mib == b.gpu_memory_mib
+}
+
+/// The GPU nodes of one plan, indexed once: the per-service loops then work on positions
+/// (nodes in name order), not on node-name strings.
+struct GpuNodes<'a> {
+    /// GPU nodes in name order.
+    nodes: Vec<&'a NodeInventory>,
+    /// Node name → position in `nodes`.
+    index: BTreeMap<&'a str, usize>,
+    /// Distinct pool names ([`GpuPool::pool_name`]), sorted.
+    pool_names: Vec<String>,
+    /// Pool of each node, as a position in `pool_names`.
+    pool: Vec<usize>,
+    /// One representative node per distinct shape ([`same_shape`]).
+    shapes: Vec<&'a NodeInventory>,
+    /// Shape of each node, as a position in `shapes`.
+    shape: Vec<usize>,
+}
+
+impl<'a> GpuNodes<'a> {
+    fn new(inventory: &'a ClusterInventory) -> Self {
+        let nodes: Vec<&NodeInventory> = inventory.gpu_nodes().collect();
+        let index = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.as_str(), i))
+            .collect();
+        // Same grouping as `ClusterInventory::pools`, without building the pools.
+        let names: Vec<String> = nodes
+            .iter()
+            .map(|n| {
+                let product = n.product.as_ref().map(|p| p.raw.as_str());
+                GpuPool::pool_name(product, n.gpus_per_node(), n.vgpu)
+            })
+            .collect();
+        let mut pool_names = names.clone();
+        pool_names.sort_unstable();
+        pool_names.dedup();
+        let pool = names
+            .iter()
+            .map(|n| pool_names.binary_search(n).unwrap_or(0))
+            .collect();
+        // Bucket by product label first so the exact comparison only runs within a bucket.
+        let mut buckets: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
+        let mut shapes: Vec<&NodeInventory> = Vec::new();
+        let mut shape = Vec::with_capacity(nodes.len());
+        for n in &nodes {
+            let bucket = buckets
+                .entry(n.product.as_ref().map(|p| p.raw.as_str()))
+                .or_default();
+            let id = match bucket.iter().find(|&&s| same_shape(shapes[s], n)) {
+                Some(&s) => s,
+                None => {
+                    shapes.push(n);
+                    bucket.push(shapes.len() - 1);
+                    shapes.len() - 1
+                }
+            };
+            shape.push(id);
+        }
+        Self {
+            nodes,
+            index,
+            pool_names,
+            pool,
+            shapes,
+            shape,
         }
     }
-    Ok(warnings)
+}
+
+/// Why a node of a pool was rejected, kept as positions so each distinct reason is built once.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum RejectedBy {
+    /// The shape verdict of this shape.
+    Shape(usize),
+    /// The `spec.nodeSelector` entry at this position.
+    Selector(usize),
 }
 
 fn node_runtime_rejection(node: &NodeInventory, svc: &NIMService) -> Option<Rejection> {
@@ -726,16 +841,21 @@ fn node_runtime_rejection(node: &NodeInventory, svc: &NIMService) -> Option<Reje
         })
 }
 
+/// Free GPUs per GPU node, by position in [`GpuNodes::nodes`].
+type Free = Vec<u64>;
+/// GPUs a service's own pods hold, per node position.
+type Own = BTreeMap<usize, u64>;
+
 /// GPUs `service` may use on `node`: the free ones plus those its own pods hold there.
-fn avail(node: &str, free: &BTreeMap<String, u64>, own: &BTreeMap<String, u64>) -> u64 {
+fn avail(node: usize, free: &Free, own: &Own) -> u64 {
     let f = free.get(node).copied().unwrap_or(0);
-    f.saturating_add(own.get(node).copied().unwrap_or(0))
+    f.saturating_add(own.get(&node).copied().unwrap_or(0))
 }
 
 /// Takes `need` GPUs on `node`, from the service's own share first.
-fn take(node: &str, need: u64, free: &mut BTreeMap<String, u64>, own: &mut BTreeMap<String, u64>) {
+fn take(node: usize, need: u64, free: &mut Free, own: &mut Own) {
     let mut rest = need;
-    if let Some(o) = own.get_mut(node) {
+    if let Some(o) = own.get_mut(&node) {
         let t = (*o).min(rest);
         *o -= t;
         rest -= t;
@@ -747,21 +867,17 @@ fn take(node: &str, need: u64, free: &mut BTreeMap<String, u64>, own: &mut BTree
 
 /// Places one replica (all pods or none) first-fit on `free` plus the service's `own` share;
 /// returns the nodes used.
-fn place_replica(
-    req: &Request,
-    free: &mut BTreeMap<String, u64>,
-    own: &mut BTreeMap<String, u64>,
-) -> Option<Vec<String>> {
+fn place_replica(req: &Request, free: &mut Free, own: &mut Own) -> Option<Vec<usize>> {
     let need = u64::from(req.gpus_per_pod);
-    let mut taken: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut taken: BTreeMap<usize, u64> = BTreeMap::new();
     let mut used = Vec::new();
     for _ in 0..req.pods {
-        let node = req.nodes.iter().find(|n| {
+        let node = req.nodes.iter().copied().find(|&n| {
             let a = avail(n, free, own);
-            a.saturating_sub(taken.get(n.as_str()).copied().unwrap_or(0)) >= need
+            a.saturating_sub(taken.get(&n).copied().unwrap_or(0)) >= need
         })?;
-        *taken.entry(node.as_str()).or_insert(0) += need;
-        used.push(node.clone());
+        *taken.entry(node).or_insert(0) += need;
+        used.push(node);
     }
     for (n, g) in taken {
         take(n, g, free, own);
@@ -777,8 +893,9 @@ fn ffd_phase(
     services: &[usize],
     requests: &[Request],
     placements: &mut [Placement],
-    free: &mut BTreeMap<String, u64>,
-    own: &mut [BTreeMap<String, u64>],
+    gpu: &GpuNodes,
+    free: &mut Free,
+    own: &mut [Own],
 ) {
     for &i in services {
         let req = &requests[i];
@@ -798,7 +915,7 @@ fn ffd_phase(
             match place_replica(req, free, &mut own[i]) {
                 Some(used) => {
                     for n in used {
-                        *p.nodes.entry(n).or_insert(0) += 1;
+                        *p.nodes.entry(gpu.nodes[n].name.clone()).or_insert(0) += 1;
                     }
                     p.replicas_placed += 1;
                     if phase_min {
@@ -813,12 +930,12 @@ fn ffd_phase(
 
 /// Whether the minimum pods of one service fit its candidate nodes when it is alone: pods are
 /// identical, so Σ ⌊available / GPUs per pod⌋ over the nodes decides.
-fn fits_alone(req: &Request, free: &BTreeMap<String, u64>, own: &BTreeMap<String, u64>) -> bool {
+fn fits_alone(req: &Request, free: &Free, own: &Own) -> bool {
     let need = u64::from(req.gpus_per_pod).max(1);
     let room = req
         .nodes
         .iter()
-        .map(|n| avail(n, free, own) / need)
+        .map(|&n| avail(n, free, own) / need)
         .fold(0u64, u64::saturating_add);
     room >= u64::from(req.min).saturating_mul(u64::from(req.pods))
 }
@@ -904,12 +1021,12 @@ impl Search {
 fn exact_min(
     set: &[usize],
     requests: &[Request],
-    free: &BTreeMap<String, u64>,
-    own: &[BTreeMap<String, u64>],
-) -> Option<Vec<Vec<String>>> {
-    let mut names: Vec<&str> = set
+    free: &Free,
+    own: &[Own],
+) -> Option<Vec<Vec<usize>>> {
+    let mut names: Vec<usize> = set
         .iter()
-        .flat_map(|&i| requests[i].nodes.iter().map(String::as_str))
+        .flat_map(|&i| requests[i].nodes.iter().copied())
         .collect();
     names.sort_unstable();
     names.dedup();
@@ -921,24 +1038,24 @@ fn exact_min(
     if names.len() > EXACT_SEARCH_MAX_NODES || total > EXACT_SEARCH_MAX_PODS {
         return None;
     }
-    let index = |n: &str| names.binary_search(&n).ok();
+    let index = |n: &usize| names.binary_search(n).ok();
     let mut search = Search {
         free: names
             .iter()
-            .map(|n| free.get(*n).copied().unwrap_or(0))
+            .map(|&n| free.get(n).copied().unwrap_or(0))
             .collect(),
         own: set
             .iter()
             .map(|&i| {
                 names
                     .iter()
-                    .map(|n| own[i].get(*n).copied().unwrap_or(0))
+                    .map(|n| own[i].get(n).copied().unwrap_or(0))
                     .collect()
             })
             .collect(),
         cand: set
             .iter()
-            .map(|&i| requests[i].nodes.iter().filter_map(|n| index(n)).collect())
+            .map(|&i| requests[i].nodes.iter().filter_map(index).collect())
             .collect(),
         need: set
             .iter()
@@ -960,7 +1077,7 @@ fn exact_min(
     let mut out = vec![Vec::new(); set.len()];
     for (k, &s) in search.items.iter().enumerate() {
         let n = search.cand[s][search.choice[k]];
-        out[s].push(names[n].to_owned());
+        out[s].push(names[n]);
     }
     Some(out)
 }
@@ -1024,7 +1141,7 @@ pub fn is_own_pod(svc: &NIMService, pod: &Pod) -> bool {
 /// GPUs of the services' own running pods: `(namespace, service)` → node → `nvidia.com/gpu`.
 fn own_pod_gpus(snapshot: &ClusterSnapshot) -> BTreeMap<(String, String), BTreeMap<String, u64>> {
     let mut out: BTreeMap<(String, String), BTreeMap<String, u64>> = BTreeMap::new();
-    for pod in &snapshot.pods {
+    for pod in snapshot.pods.iter() {
         let terminated = matches!(
             pod.status.as_ref().and_then(|s| s.phase.as_deref()),
             Some("Succeeded" | "Failed")
@@ -1052,32 +1169,123 @@ fn own_pod_gpus(snapshot: &ClusterSnapshot) -> BTreeMap<(String, String), BTreeM
 fn own_capacity(
     pods: Option<&BTreeMap<String, u64>>,
     inventory: &ClusterInventory,
-    nodes: &[String],
-    free: &BTreeMap<String, u64>,
-) -> BTreeMap<String, u64> {
+    gpu: &GpuNodes,
+    nodes: &[usize],
+    free: &Free,
+) -> Own {
     let Some(pods) = pods else {
-        return BTreeMap::new();
+        return Own::new();
     };
     nodes
         .iter()
-        .filter_map(|n| {
-            let mine = *pods.get(n)?;
-            let node = inventory.nodes.get(n)?;
-            let others = inventory.allocated_gpus(n).saturating_sub(mine);
+        .filter_map(|&i| {
+            let node = gpu.nodes[i];
+            let mine = *pods.get(&node.name)?;
+            let others = inventory.allocated_gpus(&node.name).saturating_sub(mine);
             let extra = node
                 .allocatable_gpus
                 .saturating_sub(others)
-                .saturating_sub(free.get(n).copied().unwrap_or(0));
-            (extra > 0).then(|| (n.clone(), extra))
+                .saturating_sub(free.get(i).copied().unwrap_or(0));
+            (extra > 0).then_some((i, extra))
         })
         .collect()
 }
 
-fn pool_of(pools: &BTreeMap<String, GpuPool>) -> BTreeMap<&str, &str> {
-    pools
-        .values()
-        .flat_map(|p| p.nodes.iter().map(move |n| (n.as_str(), p.name.as_str())))
-        .collect()
+/// What one pod of a service needs from a node's shape.
+struct ShapeNeed<'a> {
+    gpus_per_pod: u32,
+    profiles: &'a [Profile],
+    min_mem: Option<u64>,
+}
+
+/// Step 4 of the module docs for one GPU service: fills `placement`'s eligible/rejected pools,
+/// pool warnings, eligible and unavailable nodes and allowed products, and returns the
+/// candidate nodes (eligible and available, in name order) plus, per rejected pool, whether its
+/// (last rejected) node is a vGPU guest.
+fn eligibility<'g>(
+    svc: &NIMService,
+    gpu: &'g GpuNodes,
+    need: &ShapeNeed,
+    placement: &mut Placement,
+) -> (Vec<usize>, BTreeMap<&'g str, bool>) {
+    // Shape verdicts are computed on first use: most clusters have a handful of shapes.
+    let mut verdicts: Vec<Option<ShapeVerdict>> = vec![None; gpu.shapes.len()];
+    let mut eligible = vec![false; gpu.pool_names.len()];
+    let mut rejected_vgpu: Vec<Option<bool>> = vec![None; gpu.pool_names.len()];
+    // (pool, shape) pairs with an eligible node, and (pool, reason) pairs of rejected nodes:
+    // warnings, products and rejections are then collected once per pair, not once per node.
+    let mut eligible_shapes: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let mut rejections: BTreeSet<(usize, RejectedBy)> = BTreeSet::new();
+    let mut candidates = Vec::new();
+    for (i, node) in gpu.nodes.iter().enumerate() {
+        let (pool, shape) = (gpu.pool[i], gpu.shape[i]);
+        let verdict = verdicts[shape].get_or_insert_with(|| {
+            shape_verdict(
+                gpu.shapes[shape],
+                need.gpus_per_pod,
+                need.profiles,
+                need.min_mem,
+            )
+        });
+        let rejected_by = match verdict {
+            Err(_) => Some(RejectedBy::Shape(shape)),
+            Ok(_) => selector_mismatch(node, svc).map(RejectedBy::Selector),
+        };
+        if let Some(why) = rejected_by {
+            rejections.insert((pool, why));
+            rejected_vgpu[pool] = Some(node.vgpu);
+            continue;
+        }
+        eligible[pool] = true;
+        eligible_shapes.insert((pool, shape));
+        placement.eligible_nodes.push(node.name.clone());
+        match node_runtime_rejection(node, svc) {
+            Some(r) => {
+                placement.unavailable_nodes.insert(node.name.clone(), r);
+            }
+            None => candidates.push(i),
+        }
+    }
+
+    let mut warnings: BTreeMap<usize, BTreeSet<Reason>> = BTreeMap::new();
+    let mut products: BTreeSet<&str> = BTreeSet::new();
+    for &(pool, shape) in &eligible_shapes {
+        if let Some(Ok(w)) = &verdicts[shape] {
+            warnings.entry(pool).or_default().extend(w.iter().cloned());
+        }
+        if let Some(p) = &gpu.shapes[shape].product {
+            products.insert(&p.raw);
+        }
+    }
+    let mut rejected: BTreeMap<usize, BTreeSet<Rejection>> = BTreeMap::new();
+    for &(pool, why) in rejections.iter().filter(|(pool, _)| !eligible[*pool]) {
+        let r = match why {
+            RejectedBy::Shape(shape) => verdicts[shape].clone().and_then(Result::err),
+            RejectedBy::Selector(pos) => selector_rejection(svc, pos),
+        };
+        rejected.entry(pool).or_default().extend(r);
+    }
+    let name = |pool: usize| gpu.pool_names[pool].clone();
+    placement.eligible_pools = (0..eligible.len())
+        .filter(|&p| eligible[p])
+        .map(name)
+        .collect();
+    placement.allowed_products = products.into_iter().map(str::to_owned).collect();
+    placement.pool_warnings = warnings
+        .into_iter()
+        .filter(|(_, w)| !w.is_empty())
+        .map(|(p, w)| (name(p), w.into_iter().collect()))
+        .collect();
+    placement.rejected_pools = rejected
+        .into_iter()
+        .map(|(p, r)| (name(p), r.into_iter().collect()))
+        .collect();
+    let rejected_vgpu = rejected_vgpu
+        .iter()
+        .enumerate()
+        .filter_map(|(p, v)| Some((gpu.pool_names[p].as_str(), (*v)?)))
+        .collect();
+    (candidates, rejected_vgpu)
 }
 
 /// Simulates placing `services` on `snapshot`'s free GPU capacity (never mutating it) and
@@ -1098,8 +1306,9 @@ pub fn place(
     order.sort_by_key(|s| svc_ref(s));
     let mut diagnostics = Vec::new();
     let inventory = &snapshot.inventory;
-    let pools = inventory.pools();
-    let node_pool = pool_of(&pools);
+    let gpu = GpuNodes::new(inventory);
+    // The operator's "discovered GPUs" for profile selection: the same for every service.
+    let products = std::cell::OnceCell::new();
     let mut placements: Vec<Placement> = Vec::with_capacity(order.len());
     let mut requests: Vec<Request> = Vec::with_capacity(order.len());
 
@@ -1152,7 +1361,7 @@ pub fn place(
         sharp_edges(svc, &obj, cache, max, pods, &mut diagnostics);
 
         let explicit = spec.gpus_per_pod();
-        let res = resolve_profiles(svc, cache, snapshot, explicit);
+        let res = resolve_profiles(svc, cache, snapshot, &products, explicit);
         if let Some(p) = &res.missing_explicit {
             diagnostics.push(Diagnostic::new(
                 Code::NoCompatibleProfile,
@@ -1272,54 +1481,17 @@ pub fn place(
                     msg.clone(),
                 ));
             }
-            let mut eligible: BTreeSet<String> = BTreeSet::new();
-            let mut rejected: BTreeMap<String, BTreeSet<Rejection>> = BTreeMap::new();
-            let mut rejected_vgpu: BTreeMap<String, bool> = BTreeMap::new();
-            let mut warnings: BTreeMap<String, BTreeSet<Reason>> = BTreeMap::new();
-            let mut products: BTreeSet<String> = BTreeSet::new();
-            for node in inventory.gpu_nodes() {
-                let pool = node_pool
-                    .get(node.name.as_str())
-                    .copied()
-                    .unwrap_or("unknown");
-                match node_static_rejection(node, svc, gpus_per_pod, &res.profiles, min_mem) {
-                    Ok(w) => {
-                        eligible.insert(pool.to_owned());
-                        placement.eligible_nodes.push(node.name.clone());
-                        warnings.entry(pool.to_owned()).or_default().extend(w);
-                        if let Some(p) = &node.product {
-                            products.insert(p.raw.clone());
-                        }
-                        match node_runtime_rejection(node, svc) {
-                            Some(r) => {
-                                placement.unavailable_nodes.insert(node.name.clone(), r);
-                            }
-                            None => candidate_nodes.push(node.name.clone()),
-                        }
-                    }
-                    Err(r) => {
-                        rejected.entry(pool.to_owned()).or_default().insert(r);
-                        rejected_vgpu.insert(pool.to_owned(), node.vgpu);
-                    }
-                }
-            }
-            rejected.retain(|pool, _| !eligible.contains(pool));
-            warnings.retain(|_, w| !w.is_empty());
-            placement.eligible_pools = eligible.into_iter().collect();
-            placement.allowed_products = products.into_iter().collect();
-            placement.pool_warnings = warnings
-                .into_iter()
-                .map(|(k, v)| (k, v.into_iter().collect()))
-                .collect();
-            placement.rejected_pools = rejected
-                .into_iter()
-                .map(|(k, v)| (k, v.into_iter().collect()))
-                .collect();
-
+            let shape = ShapeNeed {
+                gpus_per_pod,
+                profiles: &res.profiles,
+                min_mem,
+            };
+            let (nodes, rejected_vgpu) = eligibility(svc, &gpu, &shape, &mut placement);
+            candidate_nodes = nodes;
             if placement.eligible_pools.is_empty() {
                 let mut by_code: BTreeMap<Code, Vec<String>> = BTreeMap::new();
                 for (pool, reasons) in &placement.rejected_pools {
-                    let vgpu = rejected_vgpu.get(pool).copied().unwrap_or(false);
+                    let vgpu = rejected_vgpu.get(pool.as_str()).copied().unwrap_or(false);
                     for r in reasons {
                         if let Some(code) = r.code(vgpu) {
                             by_code
@@ -1373,25 +1545,21 @@ pub fn place(
     }
 
     // First-fit decreasing on a copy of free capacity, plus each service's own pods' GPUs.
-    let mut free: BTreeMap<String, u64> = inventory
-        .gpu_nodes()
-        .map(|n| {
-            (
-                n.name.clone(),
-                inventory.schedulable_free_gpus(&n.name).unwrap_or(0),
-            )
-        })
+    let mut free: Free = gpu
+        .nodes
+        .iter()
+        .map(|n| inventory.schedulable_free_gpus(&n.name).unwrap_or(0))
         .collect();
     let own_pods = own_pod_gpus(snapshot);
-    let own: Vec<BTreeMap<String, u64>> = placements
+    let own: Vec<Own> = placements
         .iter()
         .zip(&mut requests)
         .map(|(p, req)| {
             if req.gpus_per_pod == 0 {
-                return BTreeMap::new();
+                return Own::new();
             }
             let key = (p.service.namespace.clone(), p.service.name.clone());
-            let own = own_capacity(own_pods.get(&key), inventory, &req.nodes, &free);
+            let own = own_capacity(own_pods.get(&key), inventory, &gpu, &req.nodes, &free);
             // Prefer the nodes the service's pods run on (stable sort: name order within each group).
             req.nodes.sort_by_key(|n| !own.contains_key(n));
             own
@@ -1411,6 +1579,7 @@ pub fn place(
         &ffd,
         &requests,
         &mut placements,
+        &gpu,
         &mut free,
         &mut own_left,
     );
@@ -1422,11 +1591,18 @@ pub fn place(
         .copied()
         .filter(|&i| requests[i].gpus_per_pod > 0)
         .collect();
-    let search_set: Vec<usize> = gpu_services
-        .iter()
-        .copied()
-        .filter(|&i| requests[i].min > 0 && fits_alone(&requests[i], &base_free, &own[i]))
-        .collect();
+    // The search set is only needed when some minimum was missed (a service with no minimum
+    // always fits it), so the common case skips the per-service `fits_alone` sums.
+    let missed_min = gpu_services.iter().any(|&i| !placements[i].fits_min());
+    let search_set: Vec<usize> = if missed_min {
+        gpu_services
+            .iter()
+            .copied()
+            .filter(|&i| requests[i].min > 0 && fits_alone(&requests[i], &base_free, &own[i]))
+            .collect()
+    } else {
+        Vec::new()
+    };
     if search_set.iter().any(|&i| !placements[i].fits_min())
         && let Some(solution) = exact_min(&search_set, &requests, &base_free, &own)
     {
@@ -1442,8 +1618,8 @@ pub fn place(
             let need = u64::from(requests[i].gpus_per_pod);
             let p = &mut placements[i];
             for n in nodes {
-                take(&n, need, &mut free, &mut own_left[i]);
-                *p.nodes.entry(n).or_insert(0) += 1;
+                take(n, need, &mut free, &mut own_left[i]);
+                *p.nodes.entry(gpu.nodes[n].name.clone()).or_insert(0) += 1;
             }
             p.replicas_at_min = requests[i].min;
             p.replicas_placed = requests[i].min;
@@ -1458,6 +1634,7 @@ pub fn place(
             &rest,
             &requests,
             &mut placements,
+            &gpu,
             &mut free,
             &mut own_left,
         );
@@ -1467,20 +1644,29 @@ pub fn place(
         &ffd,
         &requests,
         &mut placements,
+        &gpu,
         &mut free,
         &mut own_left,
     );
 
-    for p in &placements {
+    for (p, svc) in placements.iter().zip(&order) {
         if p.gpus_per_pod == 0 {
             continue;
         }
+        // Without autoscaling the replica count is `spec.replicas`, so that is the field to fix.
+        let replicas_field = |hpa_field: &'static str| {
+            if svc.spec.autoscaling_enabled() {
+                hpa_field
+            } else {
+                "spec.replicas"
+            }
+        };
         let obj = p.service.clone();
         if !p.fits_min() {
             diagnostics.push(Diagnostic::new(
                 Code::MinReplicasUnschedulable,
                 obj.clone(),
-                "spec.scale.hpa.minReplicas",
+                replicas_field("spec.scale.hpa.minReplicas"),
                 format!(
                     "only {} of the minimum {} replica(s) ({} GPU(s) each) fit the free GPU capacity{}{}. \
                      Free GPUs, add nodes of an eligible pool, or lower the replica count.",
@@ -1499,7 +1685,7 @@ pub fn place(
             diagnostics.push(Diagnostic::new(
                 Code::MaxReplicasExceedCapacity,
                 obj.clone(),
-                "spec.scale.hpa.maxReplicas",
+                replicas_field("spec.scale.hpa.maxReplicas"),
                 format!(
                     "only {} of the maximum {} replica(s) fit the free GPU capacity; the HPA will leave the rest \
                      Pending. Lower maxReplicas or add GPU nodes to pools {}.",
@@ -1513,7 +1699,8 @@ pub fn place(
             let used_pools: BTreeSet<&str> = p
                 .nodes
                 .keys()
-                .filter_map(|n| node_pool.get(n.as_str()).copied())
+                .filter_map(|n| gpu.index.get(n.as_str()))
+                .map(|&i| gpu.pool_names[gpu.pool[i]].as_str())
                 .collect();
             let mut lines = Vec::new();
             for (pool, reasons) in &p.pool_warnings {
@@ -1545,17 +1732,6 @@ pub fn place(
                     ),
                 ));
             }
-        }
-    }
-    // MinReplicasUnschedulable's field depends on whether autoscaling is on.
-    for d in &mut diagnostics {
-        if matches!(
-            d.code,
-            Code::MinReplicasUnschedulable | Code::MaxReplicasExceedCapacity
-        ) && let Some(svc) = order.iter().find(|s| svc_ref(s) == d.object)
-            && !svc.spec.autoscaling_enabled()
-        {
-            d.field = "spec.replicas".into();
         }
     }
     sort_diagnostics(&mut diagnostics);
