@@ -19,6 +19,10 @@ use clap::{Parser, Subcommand};
     about = "Declarative NVIDIA NIM serving on Kubernetes"
 )]
 struct Cli {
+    /// Take the cluster snapshot from the cluster of the current kubeconfig (Nodes, Pods,
+    /// NIMCaches, `*-manifest` ConfigMaps, ClusterPolicies) instead of `--cluster` files.
+    #[arg(long, global = true)]
+    from_cluster: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,8 +43,12 @@ enum Command {
         /// NIM manifests: files or directories.
         #[arg(short = 'f', long = "filename", required = true)]
         files: Vec<PathBuf>,
-        /// Cluster snapshot file(s) or directories.
-        #[arg(long, required = true)]
+        /// Cluster snapshot file(s) or directories (`kubectl get nodes,pods,nimcaches,configmaps -o yaml`).
+        #[arg(
+            long,
+            required_unless_present = "from_cluster",
+            conflicts_with = "from_cluster"
+        )]
         cluster: Vec<PathBuf>,
         /// Output format.
         #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
@@ -54,8 +62,12 @@ enum Command {
         /// NIM manifests: files or directories.
         #[arg(short = 'f', long = "filename", required = true)]
         files: Vec<PathBuf>,
-        /// Cluster snapshot file(s) or directories.
-        #[arg(long, required = true)]
+        /// Cluster snapshot file(s) or directories (`kubectl get nodes,pods,nimcaches,configmaps -o yaml`).
+        #[arg(
+            long,
+            required_unless_present = "from_cluster",
+            conflicts_with = "from_cluster"
+        )]
         cluster: Vec<PathBuf>,
     },
     /// Print the plan's dependency graph as Graphviz DOT (or render it to SVG with `dot`).
@@ -63,8 +75,12 @@ enum Command {
         /// NIM manifests: files or directories.
         #[arg(short = 'f', long = "filename", required = true)]
         files: Vec<PathBuf>,
-        /// Cluster snapshot file(s) or directories.
-        #[arg(long, required = true)]
+        /// Cluster snapshot file(s) or directories (`kubectl get nodes,pods,nimcaches,configmaps -o yaml`).
+        #[arg(
+            long,
+            required_unless_present = "from_cluster",
+            conflicts_with = "from_cluster"
+        )]
         cluster: Vec<PathBuf>,
         /// Write an SVG here instead of printing DOT (needs Graphviz's `dot`).
         #[arg(long)]
@@ -84,8 +100,12 @@ enum Command {
         /// NIM manifests: files or directories.
         #[arg(short = 'f', long = "filename", required = true)]
         files: Vec<PathBuf>,
-        /// Cluster snapshot file(s) or directories.
-        #[arg(long, required = true)]
+        /// Cluster snapshot file(s) or directories (`kubectl get nodes,pods,nimcaches,configmaps -o yaml`).
+        #[arg(
+            long,
+            required_unless_present = "from_cluster",
+            conflicts_with = "from_cluster"
+        )]
         cluster: Vec<PathBuf>,
         /// Add COUNT VMs of a class: PRODUCT[:GPUS_PER_VM][:vgpu|passthrough][=COUNT].
         #[arg(long = "add-pool", value_name = "CLASS=COUNT", value_parser = vmclass::parse_add_pool)]
@@ -115,8 +135,12 @@ enum Command {
         /// NIM manifests: files or directories.
         #[arg(short = 'f', long = "filename", required = true)]
         files: Vec<PathBuf>,
-        /// Cluster snapshot file(s) or directories.
-        #[arg(long, required = true)]
+        /// Cluster snapshot file(s) or directories (`kubectl get nodes,pods,nimcaches,configmaps -o yaml`).
+        #[arg(
+            long,
+            required_unless_present = "from_cluster",
+            conflicts_with = "from_cluster"
+        )]
         cluster: Vec<PathBuf>,
         /// An offered VM class: PRODUCT[:GPUS_PER_VM][:vgpu|passthrough]. Repeat to offer more.
         #[arg(long = "offer", value_name = "CLASS", required = true, value_parser = vmclass::parse_offer)]

@@ -58,6 +58,12 @@ pub enum ReadError {
         /// The parser's message.
         message: String,
     },
+    /// The live cluster could not be read (`--from-cluster`).
+    #[error("cannot read the cluster of the current kubeconfig: {message}")]
+    Cluster {
+        /// What went wrong.
+        message: String,
+    },
     /// A document is not a Kubernetes object.
     #[error(
         "{path}: document {index}: not a Kubernetes object (expected a mapping with apiVersion and kind)"
@@ -77,6 +83,7 @@ impl ReadError {
             Self::Io { .. } => "ReadFailed",
             Self::Parse { .. } => "InvalidYaml",
             Self::NotAnObject { .. } => "NotAnObject",
+            Self::Cluster { .. } => "ClusterUnreachable",
         }
     }
 }

@@ -173,3 +173,67 @@ async fn planned_objects_are_accepted_and_pods_land_only_on_allowed_gpus() {
     }
     ns.cleanup().await;
 }
+
+#[tokio::test]
+#[ignore = "needs the local control plane (scripts/test.sh)"]
+async fn plan_from_cluster_reads_the_live_snapshot() {
+    let ns = TestNamespace::new("from-cluster").await;
+    let client = ns.client();
+    // The model manifest the NIMCache probe would have stored, in the test namespace.
+    let mut cm = read_yaml("examples/clusters/vks.yaml")
+        .into_iter()
+        .find(|o| {
+            o["kind"] == "ConfigMap" && o["metadata"]["name"] == "llama-3-1-70b-cache-manifest"
+        })
+        .expect("manifest ConfigMap");
+    cm["metadata"]["namespace"] = json!(ns.name());
+    let cm: k8s_openapi::api::core::v1::ConfigMap = serde_json::from_value(cm).unwrap();
+    Api::<k8s_openapi::api::core::v1::ConfigMap>::namespaced(client.clone(), ns.name())
+        .create(&PostParams::default(), &cm)
+        .await
+        .expect("create manifest ConfigMap");
+
+    let dir = std::env::temp_dir().join(format!("nim-from-cluster-{}", ns.name()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for path in [
+        "examples/llama-70b/nimcache.yaml",
+        "examples/llama-70b/nimservice.yaml",
+    ] {
+        let mut docs = read_yaml(path);
+        for d in &mut docs {
+            d["metadata"]["namespace"] = json!(ns.name());
+        }
+        let name = std::path::Path::new(path).file_name().unwrap();
+        std::fs::write(dir.join(name), serde_json::to_string(&docs[0]).unwrap()).unwrap();
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nim-operator"))
+        .args([
+            "plan",
+            "-f",
+            dir.to_str().unwrap(),
+            "--from-cluster",
+            "-o",
+            "json",
+        ])
+        .env("KUBECONFIG", support::kubeconfig_path())
+        .output()
+        .expect("run nim-operator");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: Value = serde_json::from_str(&text).expect("JSON plan");
+    let placement = &plan["placements"][0];
+    assert_eq!(placement["gpus_per_pod"], 4);
+    // The live kwok nodes: L40S vGPU can never serve tp=4; the H100XM vGPU pool can.
+    assert_eq!(placement["allowed_products"], json!(["NVIDIA-H100XM-80C"]));
+    let rejected = placement["rejected_pools"]
+        .as_object()
+        .expect("rejected pools");
+    assert!(rejected.keys().any(|k| k.contains("l40s")), "{rejected:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+    ns.cleanup().await;
+}

@@ -4,6 +4,7 @@ pub mod capacity;
 pub mod crds;
 pub mod explain;
 pub mod graph;
+pub mod live;
 pub mod plan;
 pub mod report;
 pub mod validate;

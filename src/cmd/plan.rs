@@ -79,6 +79,10 @@ pub fn load(files: &[PathBuf], cluster: &[PathBuf]) -> Result<Loaded, ReadError>
         }
     }
     let mut cluster_objects = Vec::new();
+    if cluster.is_empty() {
+        // `--from-cluster`: the CLI only leaves the paths empty then.
+        cluster_objects = super::live::fetch().map_err(|message| ReadError::Cluster { message })?;
+    }
     for file in manifest::expand(cluster)? {
         cluster_objects.extend(manifest::read_file(&file)?.into_iter().map(|d| d.object));
     }
