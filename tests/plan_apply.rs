@@ -219,13 +219,23 @@ async fn plan_from_cluster_reads_the_live_snapshot() {
         .output()
         .expect("run nim-operator");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
+    // Other tests share the cluster and may hold H100XM GPUs right now, so free capacity is not
+    // asserted here: only capacity findings may make the plan fail.
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let plan: Value = serde_json::from_str(&text).expect("JSON plan");
+    for d in plan["diagnostics"].as_array().unwrap() {
+        assert!(
+            matches!(
+                d["code"].as_str(),
+                Some("MinReplicasUnschedulable" | "MaxReplicasExceedCapacity")
+            ),
+            "unexpected diagnostic {d}"
+        );
+    }
     let placement = &plan["placements"][0];
     assert_eq!(placement["gpus_per_pod"], 4);
     // The live kwok nodes: L40S vGPU can never serve tp=4; the H100XM vGPU pool can.
