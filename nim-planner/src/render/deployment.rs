@@ -489,6 +489,58 @@ fn extra_container(
     }
 }
 
+/// The pod's image pull secrets (`spec.image.pullSecrets`, empty names dropped); shared by the
+/// Deployment and LeaderWorkerSet templates.
+///
+/// ```
+/// let svc: nim_types::NIMService = serde_json::from_value(serde_json::json!({
+///     "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMService", "metadata": {"name": "a"},
+///     "spec": {"image": {"repository": "r", "tag": "1", "pullSecrets": ["ngc-secret", ""]}}
+/// })).unwrap();
+/// let secrets = nim_planner::render::deployment::image_pull_secrets(&svc).unwrap();
+/// assert_eq!(secrets.len(), 1);
+/// ```
+pub fn image_pull_secrets(
+    svc: &NIMService,
+) -> Option<Vec<k8s_openapi::api::core::v1::LocalObjectReference>> {
+    non_empty_vec(
+        svc.spec
+            .image
+            .pull_secrets
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| k8s_openapi::api::core::v1::LocalObjectReference { name: s.clone() })
+            .collect(),
+    )
+}
+
+/// The pod security context NVIDIA renders: `runAsUser` (default 1000), `runAsGroup` and
+/// `fsGroup` (default 2000), and `seccompProfile: RuntimeDefault` on TKGS; shared by the
+/// Deployment and LeaderWorkerSet templates.
+///
+/// ```
+/// use nim_planner::render::RenderContext;
+/// let svc: nim_types::NIMService = serde_json::from_value(serde_json::json!({
+///     "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMService", "metadata": {"name": "a"},
+///     "spec": {"image": {"repository": "r", "tag": "1"}}
+/// })).unwrap();
+/// let sc = nim_planner::render::deployment::pod_security_context(&svc, &RenderContext::default());
+/// assert_eq!((sc.run_as_user, sc.fs_group), (Some(1000), Some(2000)));
+/// ```
+pub fn pod_security_context(svc: &NIMService, ctx: &RenderContext) -> PodSecurityContext {
+    let spec = &svc.spec;
+    PodSecurityContext {
+        run_as_user: Some(spec.user_id.unwrap_or(DEFAULT_USER_ID)),
+        run_as_group: Some(spec.group_id.unwrap_or(DEFAULT_GROUP_ID)),
+        fs_group: Some(spec.group_id.unwrap_or(DEFAULT_GROUP_ID)),
+        seccomp_profile: ctx.tkgs.then(|| SeccompProfile {
+            type_: "RuntimeDefault".to_string(),
+            localhost_profile: None,
+        }),
+        ..Default::default()
+    }
+}
+
 /// The Deployment `<name>` of a standalone, single-node NIMService.
 ///
 /// * `replicas`: omitted when autoscaling is enabled (the HPA owns it; server-side apply must
@@ -666,24 +718,8 @@ pub fn deployment(svc: &NIMService, ctx: &RenderContext) -> Result<Deployment, R
         affinity: merge_gpu_product_affinity(spec.affinity.as_ref(), &ctx.allowed_gpu_products),
         node_selector: non_empty(spec.node_selector.clone()),
         tolerations: non_empty_vec(sanitize_tolerations(&spec.tolerations)),
-        image_pull_secrets: non_empty_vec(
-            spec.image
-                .pull_secrets
-                .iter()
-                .filter(|s| !s.is_empty())
-                .map(|s| k8s_openapi::api::core::v1::LocalObjectReference { name: s.clone() })
-                .collect(),
-        ),
-        security_context: Some(PodSecurityContext {
-            run_as_user: Some(spec.user_id.unwrap_or(DEFAULT_USER_ID)),
-            run_as_group: Some(spec.group_id.unwrap_or(DEFAULT_GROUP_ID)),
-            fs_group: Some(spec.group_id.unwrap_or(DEFAULT_GROUP_ID)),
-            seccomp_profile: ctx.tkgs.then(|| SeccompProfile {
-                type_: "RuntimeDefault".to_string(),
-                localhost_profile: None,
-            }),
-            ..Default::default()
-        }),
+        image_pull_secrets: image_pull_secrets(svc),
+        security_context: Some(pod_security_context(svc, ctx)),
         init_containers: non_empty_vec(init_containers),
         containers,
         volumes: Some(volumes),

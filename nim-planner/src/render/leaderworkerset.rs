@@ -29,8 +29,8 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
-    EnvVarSource, ExecAction, ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec,
-    Probe, SeccompProfile, Secret, SecretVolumeSource, Volume, VolumeMount,
+    EnvVarSource, ExecAction, ObjectFieldSelector, PodSpec, PodTemplateSpec, Probe, Secret,
+    SecretVolumeSource, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -44,9 +44,9 @@ use nim_types::external::{
 
 use super::computedomain::channel_claim_template;
 use super::deployment::{
-    DEFAULT_GROUP_ID, DEFAULT_USER_ID, MODEL_STORE_PATH, default_liveness_probe,
-    default_readiness_probe, default_startup_probe, effective_probe, main_env,
-    merge_gpu_product_affinity, model_store_volume, resources, sanitize_tolerations,
+    MODEL_STORE_PATH, default_liveness_probe, default_readiness_probe, default_startup_probe,
+    effective_probe, main_env, merge_gpu_product_affinity, model_store_volume, resources,
+    sanitize_tolerations,
 };
 use super::dra::{apply_claims, named_dra_resources};
 use super::labels::{
@@ -683,24 +683,8 @@ pub fn leader_worker_set(
             },
             node_selector: non_empty(spec.node_selector.clone()),
             tolerations: non_empty_vec(sanitize_tolerations(&spec.tolerations)),
-            image_pull_secrets: non_empty_vec(
-                spec.image
-                    .pull_secrets
-                    .iter()
-                    .filter(|s| !s.is_empty())
-                    .map(|s| k8s_openapi::api::core::v1::LocalObjectReference { name: s.clone() })
-                    .collect(),
-            ),
-            security_context: Some(PodSecurityContext {
-                run_as_user: Some(spec.user_id.unwrap_or(DEFAULT_USER_ID)),
-                run_as_group: Some(spec.group_id.unwrap_or(DEFAULT_GROUP_ID)),
-                fs_group: Some(spec.group_id.unwrap_or(DEFAULT_GROUP_ID)),
-                seccomp_profile: ctx.tkgs.then(|| SeccompProfile {
-                    type_: "RuntimeDefault".to_string(),
-                    localhost_profile: None,
-                }),
-                ..Default::default()
-            }),
+            image_pull_secrets: super::deployment::image_pull_secrets(svc),
+            security_context: Some(super::deployment::pod_security_context(svc, ctx)),
             init_containers: non_empty_vec(init),
             containers,
             volumes: Some(vols),
