@@ -461,12 +461,41 @@ pub fn resources(svc: &NIMService, ctx: &RenderContext) -> Option<ResourceRequir
     (res != ResourceRequirements::default()).then_some(res)
 }
 
-fn mount(name: &str, path: &str, sub_path: Option<String>) -> VolumeMount {
+/// A volume mount (shared by every renderer of pods).
+pub(crate) fn mount(name: &str, path: &str, sub_path: Option<String>) -> VolumeMount {
     VolumeMount {
         name: name.to_string(),
         mount_path: path.to_string(),
         sub_path,
         ..Default::default()
+    }
+}
+
+/// The `/dev/shm` memory volume, sized by `storage.sharedMemorySizeLimit`.
+pub(crate) fn shm_volume(svc: &NIMService) -> Volume {
+    Volume {
+        name: "dshm".to_string(),
+        empty_dir: Some(EmptyDirVolumeSource {
+            medium: Some("Memory".to_string()),
+            size_limit: svc
+                .spec
+                .storage
+                .as_ref()
+                .and_then(|s| s.shared_memory_size_limit.clone()),
+        }),
+        ..Default::default()
+    }
+}
+
+/// The model store's mounts: `/model-store`, or `/model` and `/opt/cache` for native NIMs.
+pub(crate) fn model_store_mounts(native: bool, sub_path: Option<String>) -> Vec<VolumeMount> {
+    if native {
+        vec![
+            mount("model-store", "/model", sub_path.clone()),
+            mount("model-store", "/opt/cache", sub_path),
+        ]
+    } else {
+        vec![mount("model-store", MODEL_STORE_PATH, sub_path)]
     }
 }
 
@@ -593,28 +622,8 @@ pub fn deployment(svc: &NIMService, ctx: &RenderContext) -> Result<Deployment, R
     let scratch = !spec.init_containers.is_empty() || !spec.sidecar_containers.is_empty();
 
     // Volumes and the main container's mounts.
-    let mut volumes = vec![
-        Volume {
-            name: "dshm".to_string(),
-            empty_dir: Some(EmptyDirVolumeSource {
-                medium: Some("Memory".to_string()),
-                size_limit: spec
-                    .storage
-                    .as_ref()
-                    .and_then(|s| s.shared_memory_size_limit.clone()),
-            }),
-            ..Default::default()
-        },
-        model_store,
-    ];
-    let mut store_mounts = if native {
-        vec![
-            mount("model-store", "/model", sub_path.clone()),
-            mount("model-store", "/opt/cache", sub_path),
-        ]
-    } else {
-        vec![mount("model-store", MODEL_STORE_PATH, sub_path)]
-    };
+    let mut volumes = vec![shm_volume(svc), model_store];
+    let mut store_mounts = model_store_mounts(native, sub_path);
     let mut mounts = store_mounts.clone();
     mounts.push(mount("dshm", "/dev/shm", None));
     if scratch {

@@ -9,7 +9,7 @@ use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvFromSource, EnvVar,
     LocalObjectReference, PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec,
-    PodTemplateSpec, ResourceRequirements, SecretEnvSource, SecurityContext, Volume, VolumeMount,
+    PodTemplateSpec, ResourceRequirements, SecretEnvSource, SecurityContext, Volume,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use nim_types::NIMCache;
@@ -38,14 +38,7 @@ fn env(name: &str, value: &str) -> EnvVar {
     }
 }
 
-fn mount(name: &str, path: &str, sub_path: Option<String>) -> VolumeMount {
-    VolumeMount {
-        name: name.to_string(),
-        mount_path: path.to_string(),
-        sub_path,
-        ..Default::default()
-    }
-}
+use super::deployment::mount;
 
 /// The caching container's `(command, args)` for the NIMCache source, as NVIDIA renders them:
 ///

@@ -44,9 +44,9 @@ use nim_types::external::{
 
 use super::computedomain::channel_claim_template;
 use super::deployment::{
-    MODEL_STORE_PATH, default_liveness_probe, default_readiness_probe, default_startup_probe,
-    effective_probe, main_env, merge_gpu_product_affinity, model_store_volume, resources,
-    sanitize_tolerations,
+    default_liveness_probe, default_readiness_probe, default_startup_probe, effective_probe,
+    main_env, merge_gpu_product_affinity, model_store_mounts, model_store_volume, mount, resources,
+    sanitize_tolerations, shm_volume,
 };
 use super::dra::{apply_claims, named_dra_resources};
 use super::labels::{
@@ -171,15 +171,6 @@ fn field_env(name: &str, path: &str) -> EnvVar {
             }),
             ..Default::default()
         }),
-    }
-}
-
-fn mount(name: &str, path: &str, sub_path: Option<String>) -> VolumeMount {
-    VolumeMount {
-        name: name.to_string(),
-        mount_path: path.to_string(),
-        sub_path,
-        ..Default::default()
     }
 }
 
@@ -475,28 +466,8 @@ pub fn leader_worker_set(
     let (model_store, sub_path) = model_store_volume(svc, ctx)?;
     let native =
         spec.nim_cache_name().is_some() && ctx.nim_cache.as_ref().is_some_and(|c| c.native);
-    let mut volumes = vec![
-        Volume {
-            name: "dshm".to_string(),
-            empty_dir: Some(EmptyDirVolumeSource {
-                medium: Some("Memory".to_string()),
-                size_limit: spec
-                    .storage
-                    .as_ref()
-                    .and_then(|s| s.shared_memory_size_limit.clone()),
-            }),
-            ..Default::default()
-        },
-        model_store,
-    ];
-    let mut mounts = if native {
-        vec![
-            mount("model-store", "/model", sub_path.clone()),
-            mount("model-store", "/opt/cache", sub_path),
-        ]
-    } else {
-        vec![mount("model-store", MODEL_STORE_PATH, sub_path)]
-    };
+    let mut volumes = vec![shm_volume(svc), model_store];
+    let mut mounts = model_store_mounts(native, sub_path);
     mounts.push(mount("dshm", "/dev/shm", None));
     if !spec.init_containers.is_empty() || !spec.sidecar_containers.is_empty() {
         volumes.push(empty_dir("scratch"));
