@@ -27,6 +27,21 @@ struct Cli {
     command: Command,
 }
 
+/// The inputs every planning command reads.
+#[derive(clap::Args)]
+struct Inputs {
+    /// NIM manifests: files or directories.
+    #[arg(short = 'f', long = "filename", required = true)]
+    files: Vec<PathBuf>,
+    /// Cluster snapshot file(s) or directories (`kubectl get nodes,pods,nimcaches,configmaps -o yaml`).
+    #[arg(
+        long,
+        required_unless_present = "from_cluster",
+        conflicts_with = "from_cluster"
+    )]
+    cluster: Vec<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Print the four NIM CRDs as one multi-document YAML stream (for `kubectl apply -f -`).
@@ -40,16 +55,8 @@ enum Command {
     /// Plan offline: placements, desired objects and diagnostics for NIM objects on a cluster
     /// snapshot (`kubectl get nodes,pods,nimcaches,configmaps -o yaml` output).
     Plan {
-        /// NIM manifests: files or directories.
-        #[arg(short = 'f', long = "filename", required = true)]
-        files: Vec<PathBuf>,
-        /// Cluster snapshot file(s) or directories (`kubectl get nodes,pods,nimcaches,configmaps -o yaml`).
-        #[arg(
-            long,
-            required_unless_present = "from_cluster",
-            conflicts_with = "from_cluster"
-        )]
-        cluster: Vec<PathBuf>,
+        #[command(flatten)]
+        inputs: Inputs,
         /// Output format.
         #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
         output: cmd::plan::Format,
@@ -59,29 +66,13 @@ enum Command {
     Explain {
         /// The object, as KIND/NAMESPACE/NAME (e.g. NIMService/default/llama-3-1-70b).
         target: String,
-        /// NIM manifests: files or directories.
-        #[arg(short = 'f', long = "filename", required = true)]
-        files: Vec<PathBuf>,
-        /// Cluster snapshot file(s) or directories (`kubectl get nodes,pods,nimcaches,configmaps -o yaml`).
-        #[arg(
-            long,
-            required_unless_present = "from_cluster",
-            conflicts_with = "from_cluster"
-        )]
-        cluster: Vec<PathBuf>,
+        #[command(flatten)]
+        inputs: Inputs,
     },
     /// Print the plan's dependency graph as Graphviz DOT (or render it to SVG with `dot`).
     Graph {
-        /// NIM manifests: files or directories.
-        #[arg(short = 'f', long = "filename", required = true)]
-        files: Vec<PathBuf>,
-        /// Cluster snapshot file(s) or directories (`kubectl get nodes,pods,nimcaches,configmaps -o yaml`).
-        #[arg(
-            long,
-            required_unless_present = "from_cluster",
-            conflicts_with = "from_cluster"
-        )]
-        cluster: Vec<PathBuf>,
+        #[command(flatten)]
+        inputs: Inputs,
         /// Write an SVG here instead of printing DOT (needs Graphviz's `dot`).
         #[arg(long)]
         svg: Option<PathBuf>,
@@ -97,16 +88,8 @@ enum Command {
     /// (…-80C), else passthrough; COUNT defaults to 1. Exit 0, or 2 for bad input.
     #[command(name = "what-if", verbatim_doc_comment)]
     WhatIf {
-        /// NIM manifests: files or directories.
-        #[arg(short = 'f', long = "filename", required = true)]
-        files: Vec<PathBuf>,
-        /// Cluster snapshot file(s) or directories (`kubectl get nodes,pods,nimcaches,configmaps -o yaml`).
-        #[arg(
-            long,
-            required_unless_present = "from_cluster",
-            conflicts_with = "from_cluster"
-        )]
-        cluster: Vec<PathBuf>,
+        #[command(flatten)]
+        inputs: Inputs,
         /// Add COUNT VMs of a class: PRODUCT[:GPUS_PER_VM][:vgpu|passthrough][=COUNT].
         #[arg(long = "add-pool", value_name = "CLASS=COUNT", value_parser = vmclass::parse_add_pool)]
         add_pool: Vec<vmclass::VmClass>,
@@ -132,16 +115,8 @@ enum Command {
     /// some replica or the re-plan still does not fit, 2 bad input.
     #[command(verbatim_doc_comment)]
     Capacity {
-        /// NIM manifests: files or directories.
-        #[arg(short = 'f', long = "filename", required = true)]
-        files: Vec<PathBuf>,
-        /// Cluster snapshot file(s) or directories (`kubectl get nodes,pods,nimcaches,configmaps -o yaml`).
-        #[arg(
-            long,
-            required_unless_present = "from_cluster",
-            conflicts_with = "from_cluster"
-        )]
-        cluster: Vec<PathBuf>,
+        #[command(flatten)]
+        inputs: Inputs,
         /// An offered VM class: PRODUCT[:GPUS_PER_VM][:vgpu|passthrough]. Repeat to offer more.
         #[arg(long = "offer", value_name = "CLASS", required = true, value_parser = vmclass::parse_offer)]
         offer: Vec<vmclass::VmClass>,
@@ -169,23 +144,19 @@ fn main() -> ExitCode {
         },
         Command::Validate { paths } => cmd::validate::run(&paths),
         Command::Plan {
-            files,
-            cluster,
+            inputs: Inputs { files, cluster },
             output,
         } => cmd::plan::run(&files, &cluster, output),
         Command::Explain {
             target,
-            files,
-            cluster,
+            inputs: Inputs { files, cluster },
         } => cmd::explain::run(&target, &files, &cluster),
         Command::Graph {
-            files,
-            cluster,
+            inputs: Inputs { files, cluster },
             svg,
         } => cmd::graph::run(&files, &cluster, svg.as_deref()),
         Command::WhatIf {
-            files,
-            cluster,
+            inputs: Inputs { files, cluster },
             add_pool,
             remove_pool,
             set_replicas,
@@ -201,8 +172,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Capacity {
-            files,
-            cluster,
+            inputs: Inputs { files, cluster },
             offer,
             at,
         } => cmd::capacity::run(&files, &cluster, &offer, at),
