@@ -13,7 +13,8 @@
 # runs
 #     cargo test --workspace --all-targets --no-fail-fast -- --include-ignored
 #     cargo test --workspace --doc --no-fail-fast
-# with NIM_TEST_KUBECONFIG (and KUBECONFIG) pointing at it, tears everything
+# with NIM_TEST_KUBECONFIG (and KUBECONFIG) pointing at it and NIM_TEST_AUDIT_LOG
+# at the apiserver's audit log of writes (JSON lines), tears everything
 # down and exits with cargo's status. Component logs are printed on failure.
 set -euo pipefail
 
@@ -83,6 +84,7 @@ cp_log "ready for tests: build/cache check $build_time, start+CRDs+nodes $(cp_el
 
 export NIM_TEST_KUBECONFIG=$CP_DIR/kubeconfig
 export KUBECONFIG=$CP_DIR/kubeconfig
+export NIM_TEST_AUDIT_LOG=$CP_DIR/logs/audit.log
 
 set +e
 (cd "$CP_REPO_ROOT" && cargo test "${cargo_args[@]}" -- --include-ignored "${test_args[@]}")

@@ -44,6 +44,12 @@ struct Inputs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the operator: watch the four NIM kinds, their children and Nodes, and reconcile them
+    /// (only while holding the leader Lease). Serves /metrics, /healthz and /readyz.
+    Run(cmd::run::RunArgs),
+    /// Print the install manifests (Namespace, CRDs, ServiceAccount, least-privilege
+    /// ClusterRole and binding, Deployment) as one multi-document YAML stream.
+    InstallManifests(cmd::install::InstallArgs),
     /// Print the four NIM CRDs as one multi-document YAML stream (for `kubectl apply -f -`).
     Crds,
     /// Check NIM objects in YAML files or directories against the CRD schema and CEL rules.
@@ -135,6 +141,11 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
+        Command::Run(args) => cmd::run::run(args),
+        Command::InstallManifests(args) => cmd::install::run(&args).unwrap_or_else(|e| {
+            eprintln!("error: {e:#}");
+            2
+        }),
         Command::Crds => match cmd::crds::run() {
             Ok(()) => 0,
             Err(e) => {

@@ -479,7 +479,8 @@ cp_https_ok_insecure() { # self-signed serving certs of kcm/scheduler
 }
 
 # cp_up DIR: start the whole control plane with state in DIR (created if
-# missing). Sets CP_DIR, CP_BIN, CP_API_PORT and writes DIR/env.
+# missing). Sets CP_DIR, CP_BIN, CP_API_PORT and writes DIR/env. The apiserver
+# audit log of writes is DIR/logs/audit.log (JSON lines).
 cp_up() {
 	CP_DIR=$1
 	CP_BIN=$(cp_bin_dir)
@@ -509,6 +510,21 @@ cp_up() {
 		--log-level=warn
 	cp_wait_for "etcd health" 60 etcd curl -fsS --max-time 2 "http://127.0.0.1:$CP_ETCD_PORT/health"
 
+	# Audit log of every write (create/update/patch/delete/deletecollection), at
+	# level Metadata (who, what, response code; no bodies). Mode "blocking":
+	# the event is written before the response is sent, so a test can read it
+	# right after its request returns. Tests find it through NIM_TEST_AUDIT_LOG.
+	cat >"$CP_DIR/audit-policy.yaml" <<'EOF'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages:
+  - RequestReceived
+rules:
+  - level: Metadata
+    verbs: [create, update, patch, delete, deletecollection]
+  - level: None
+EOF
+
 	# --endpoint-reconciler-type=none: the "kubernetes" Service would get the
 	# advertise address 127.0.0.1 as its endpoint, which Endpoints validation
 	# rejects (loopback) every few seconds; nothing here needs that endpoint.
@@ -535,6 +551,10 @@ cp_up() {
 		--requestheader-extra-headers-prefix=X-Remote-Extra- \
 		--proxy-client-cert-file="$pki/front-proxy-client.crt" \
 		--proxy-client-key-file="$pki/front-proxy-client.key" \
+		--audit-policy-file="$CP_DIR/audit-policy.yaml" \
+		--audit-log-path="$CP_DIR/logs/audit.log" \
+		--audit-log-format=json \
+		--audit-log-mode=blocking \
 		--profiling=false
 	cp_wait_for "kube-apiserver /readyz" 120 kube-apiserver cp_https_ok "https://127.0.0.1:$CP_API_PORT/readyz"
 
@@ -591,6 +611,7 @@ cp_up() {
 export NIM_TEST_KUBECONFIG=$CP_DIR/kubeconfig
 export KUBECONFIG=$CP_DIR/kubeconfig
 export NIM_TEST_CONTROLPLANE_DIR=$CP_DIR
+export NIM_TEST_AUDIT_LOG=$CP_DIR/logs/audit.log
 export PATH=$CP_BIN:\$PATH
 EOF
 	CP_START_SECONDS=$(cp_elapsed "$t0")

@@ -11,6 +11,8 @@
 //! Use from a test crate with `mod support;`.
 #![allow(dead_code)]
 
+pub mod operator;
+
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -67,6 +67,7 @@ pub mod job;
 pub mod labels;
 pub mod leaderworkerset;
 pub mod nimbuild;
+pub mod probe;
 pub mod pvc;
 pub mod service;
 pub mod service_account;
