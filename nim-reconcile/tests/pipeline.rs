@@ -1,0 +1,289 @@
+//! The reconcile pipelines against the in-memory cluster: convergence, no writes once
+//! converged, pruning, status and events. (The same pipelines run against the real apiserver in
+//! the root package's `tests/operator_e2e.rs`.)
+
+use std::sync::Arc;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use nim_planner::graph::ObjectId;
+use nim_reconcile::memory::MemoryCluster;
+use nim_reconcile::pipeline::Reconciler;
+use nim_reconcile::traits::{EventType, Observe};
+use nim_reconcile::{nimcache, nimpipeline, nimservice};
+use nim_types::{NIMCache, NIMPipeline, NIMService};
+use serde_json::{Value, json};
+
+const VKS: &str = include_str!("../../examples/clusters/vks.yaml");
+const VKS_L40S: &str = include_str!("../../examples/clusters/vks-l40s-only.yaml");
+const SEED_CACHE: &str = include_str!("../../examples/seed/nimcache.yaml");
+const SEED_SERVICE: &str = include_str!("../../examples/seed/nimservice.yaml");
+
+fn objects(yaml: &str) -> Vec<Value> {
+    let docs: Vec<Value> = serde_saphyr::from_multiple(yaml).expect("test YAML");
+    docs.into_iter()
+        .flat_map(|d| match d.get("items").and_then(Value::as_array) {
+            Some(items) if d["kind"] == "List" => items.clone(),
+            _ => vec![d],
+        })
+        .collect()
+}
+
+fn setup(cluster_yaml: &str, extra: &[&str]) -> (Arc<MemoryCluster>, Reconciler) {
+    let mut objs = objects(cluster_yaml);
+    for y in extra {
+        objs.extend(objects(y));
+    }
+    let cluster = Arc::new(MemoryCluster::new(objs));
+    let mut r = Reconciler::new(
+        cluster.clone(),
+        cluster.clone(),
+        cluster.clone(),
+        cluster.clone(),
+    );
+    r.clock = Arc::new(|| Time("2026-12-01T00:00:00Z".parse().expect("time")));
+    (cluster, r)
+}
+
+fn id(kind: &str, name: &str) -> ObjectId {
+    let api = match kind {
+        "Deployment" => "apps/v1",
+        "Job" => "batch/v1",
+        "HorizontalPodAutoscaler" => "autoscaling/v2",
+        "HTTPRoute" => "gateway.networking.k8s.io/v1",
+        "NIMService" | "NIMCache" | "NIMPipeline" => "apps.nvidia.com/v1alpha1",
+        _ => "v1",
+    };
+    ObjectId::new(api, kind, "default", name)
+}
+
+fn typed<T: serde::de::DeserializeOwned>(c: &MemoryCluster, kind: &str, name: &str) -> T {
+    let v = c
+        .get(&id(kind, name))
+        .unwrap_or_else(|| panic!("{kind} {name} missing"));
+    serde_json::from_value(v).expect("typed object")
+}
+
+fn state(c: &MemoryCluster, kind: &str, name: &str) -> String {
+    c.get(&id(kind, name))
+        .and_then(|o| {
+            o.pointer("/status/state")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
+}
+
+/// Cache then serve, with the Job and the Deployment completing as their controllers would.
+async fn converge_seed(c: &MemoryCluster, r: &Reconciler) {
+    nimcache::reconcile(r, &typed::<NIMCache>(c, "NIMCache", "llama-3-1-8b-cache"))
+        .await
+        .expect("cache");
+    assert!(
+        c.get(&id("Job", "llama-3-1-8b-cache-job")).is_some(),
+        "caching job applied"
+    );
+    let mut job = c.get(&id("Job", "llama-3-1-8b-cache-job")).expect("job");
+    job["status"] = json!({"succeeded": 1});
+    c.put(job);
+    nimcache::reconcile(r, &typed::<NIMCache>(c, "NIMCache", "llama-3-1-8b-cache"))
+        .await
+        .expect("cache");
+    assert_eq!(state(c, "NIMCache", "llama-3-1-8b-cache"), "Ready");
+
+    nimservice::reconcile(r, &typed::<NIMService>(c, "NIMService", "llama-3-1-8b"))
+        .await
+        .expect("svc");
+    assert_eq!(state(c, "NIMService", "llama-3-1-8b"), "NotReady");
+    let mut dep = c
+        .get(&id("Deployment", "llama-3-1-8b"))
+        .expect("deployment applied");
+    dep["metadata"]["generation"] = json!(1);
+    dep["status"] = json!({"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 1});
+    c.put(dep);
+    nimservice::reconcile(r, &typed::<NIMService>(c, "NIMService", "llama-3-1-8b"))
+        .await
+        .expect("svc");
+    assert_eq!(state(c, "NIMService", "llama-3-1-8b"), "Ready");
+}
+
+#[tokio::test]
+async fn seed_converges_then_a_resync_writes_nothing() {
+    let (c, r) = setup(VKS, &[SEED_CACHE, SEED_SERVICE]);
+    converge_seed(&c, &r).await;
+    for kind in ["HorizontalPodAutoscaler", "HTTPRoute", "Service"] {
+        assert!(c.get(&id(kind, "llama-3-1-8b")).is_some(), "{kind} applied");
+    }
+    let cache: NIMCache = typed(&c, "NIMCache", "llama-3-1-8b-cache");
+    assert!(
+        !cache.status.expect("status").profiles.is_empty(),
+        "cached profiles reported"
+    );
+
+    c.clear_writes();
+    let events_before = c.events().len();
+    nimcache::reconcile(&r, &typed::<NIMCache>(&c, "NIMCache", "llama-3-1-8b-cache"))
+        .await
+        .expect("cache");
+    let out = nimservice::reconcile(&r, &typed::<NIMService>(&c, "NIMService", "llama-3-1-8b"))
+        .await
+        .expect("svc");
+    assert_eq!(
+        c.writes(),
+        Vec::<String>::new(),
+        "a converged resync writes nothing"
+    );
+    assert_eq!(out.writes, 0);
+    assert_eq!(
+        c.events().len(),
+        events_before,
+        "no event without a transition"
+    );
+}
+
+#[tokio::test]
+async fn disabling_autoscaling_prunes_the_hpa_and_sets_replicas() {
+    let (c, r) = setup(VKS, &[SEED_CACHE, SEED_SERVICE]);
+    converge_seed(&c, &r).await;
+    let mut svc = c.get(&id("NIMService", "llama-3-1-8b")).expect("svc");
+    svc["spec"]["scale"]["enabled"] = json!(false);
+    svc["spec"]["replicas"] = json!(2);
+    svc["metadata"]["generation"] = json!(2);
+    c.put(svc);
+    c.clear_writes();
+    nimservice::reconcile(&r, &typed::<NIMService>(&c, "NIMService", "llama-3-1-8b"))
+        .await
+        .expect("svc");
+    let writes = c.writes();
+    assert!(
+        writes.contains(&"delete HorizontalPodAutoscaler default/llama-3-1-8b".to_string()),
+        "{writes:?}"
+    );
+    assert!(
+        writes.contains(&"apply Deployment default/llama-3-1-8b".to_string()),
+        "{writes:?}"
+    );
+    assert!(
+        !writes.iter().any(|w| w.contains("HTTPRoute")),
+        "unchanged children are not rewritten: {writes:?}"
+    );
+    let dep = c
+        .get(&id("Deployment", "llama-3-1-8b"))
+        .expect("deployment");
+    assert_eq!(dep["spec"]["replicas"], 2);
+}
+
+#[tokio::test]
+async fn a_missing_nimcache_is_reported_once_and_not_retried() {
+    let yaml = SEED_SERVICE.replace("name: llama-3-1-8b-cache", "name: nowhere");
+    let (c, r) = setup(VKS, &[&yaml]);
+    let out = nimservice::reconcile(&r, &typed::<NIMService>(&c, "NIMService", "llama-3-1-8b"))
+        .await
+        .expect("svc");
+    assert_eq!(out.state, "Failed");
+    assert_eq!(
+        out.requeue_after, None,
+        "waits for a change instead of retrying"
+    );
+    let events = c.events();
+    assert!(
+        events
+            .iter()
+            .any(|(_, e)| e.type_ == EventType::Warning && e.reason == "NIMCacheNotFound"),
+        "{events:?}"
+    );
+    assert!(c.list("Deployment").is_empty());
+    c.clear_writes();
+    nimservice::reconcile(&r, &typed::<NIMService>(&c, "NIMService", "llama-3-1-8b"))
+        .await
+        .expect("svc");
+    assert!(c.writes().is_empty(), "{:?}", c.writes());
+    assert_eq!(c.events().len(), events.len());
+}
+
+#[tokio::test]
+async fn tp2_on_l40s_vgpu_is_pending_with_the_explaining_condition() {
+    let svc = "apiVersion: apps.nvidia.com/v1alpha1\nkind: NIMService\nmetadata:\n  name: tp2\nspec:\n  image:\n    repository: nvcr.io/nim/meta/llama-3.1-8b-instruct\n    tag: \"1.8.0\"\n  storage:\n    emptyDir: {}\n  replicas: 1\n  resources:\n    limits:\n      nvidia.com/gpu: 2\n";
+    let (c, r) = setup(VKS_L40S, &[svc]);
+    let out = nimservice::reconcile(&r, &typed::<NIMService>(&c, "NIMService", "tp2"))
+        .await
+        .expect("svc");
+    assert_eq!(out.state, "Pending");
+    let s: NIMService = typed(&c, "NIMService", "tp2");
+    let cond = s
+        .status
+        .expect("status")
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == "Scheduled")
+        .expect("Scheduled");
+    assert_eq!(
+        (cond.status.as_str(), cond.reason.as_str()),
+        ("False", "VgpuMultiGpuUnsupported")
+    );
+    assert!(c.list("Deployment").is_empty(), "nothing is deployed");
+    assert!(
+        c.events()
+            .iter()
+            .any(|(_, e)| e.reason == "VgpuMultiGpuUnsupported")
+    );
+}
+
+#[tokio::test]
+async fn a_pipeline_creates_its_services_with_dependency_urls_and_reports_states() {
+    let pipeline = r#"
+apiVersion: apps.nvidia.com/v1alpha1
+kind: NIMPipeline
+metadata:
+  name: rag
+spec:
+  services:
+  - name: embed
+    enabled: true
+    spec:
+      image: {repository: nvcr.io/nim/nvidia/nv-embedqa-e5-v5, tag: "1.6.0"}
+      storage: {emptyDir: {}}
+      replicas: 1
+      resources: {limits: {nvidia.com/gpu: 1}}
+  - name: llm
+    enabled: true
+    spec:
+      image: {repository: nvcr.io/nim/meta/llama-3.1-8b-instruct, tag: "1.8.0"}
+      storage: {emptyDir: {}}
+      replicas: 1
+      resources: {limits: {nvidia.com/gpu: 1}}
+    dependencies:
+    - name: embed
+      port: 8000
+      envName: EMBED_URL
+"#;
+    let (c, r) = setup(VKS, &[pipeline]);
+    let p: NIMPipeline = typed(&c, "NIMPipeline", "rag");
+    let out = nimpipeline::reconcile(&r, &p).await.expect("pipeline");
+    assert_eq!(out.state, "NotReady");
+    let llm = c.get(&id("NIMService", "llm")).expect("llm created");
+    let env = llm
+        .pointer("/spec/env")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        env.iter().any(|e| e["name"] == "EMBED_URL"
+            && e["value"] == "http://embed.default.svc.cluster.local:8000"),
+        "{env:?}"
+    );
+    let status: NIMPipeline = typed(&c, "NIMPipeline", "rag");
+    assert_eq!(status.status.expect("status").states.len(), 2);
+
+    // Disabling a service deletes it.
+    let mut pv = c.get(&id("NIMPipeline", "rag")).expect("pipeline");
+    pv["spec"]["services"][0]["enabled"] = json!(false);
+    c.put(pv);
+    nimpipeline::reconcile(&r, &typed::<NIMPipeline>(&c, "NIMPipeline", "rag"))
+        .await
+        .expect("pipeline");
+    assert!(
+        c.get(&id("NIMService", "embed")).is_none(),
+        "{:?}",
+        c.writes()
+    );
+}
