@@ -20,6 +20,7 @@ struct Inner {
     objects: BTreeMap<ObjectId, Value>,
     writes: Vec<String>,
     events: Vec<(String, Event)>,
+    logs: BTreeMap<(String, String), String>,
     next_uid: u64,
 }
 
@@ -97,6 +98,20 @@ impl MemoryCluster {
         obj
     }
 
+    /// Set the log text [`Observe::pod_logs`] returns for a pod (pods have no log otherwise).
+    ///
+    /// ```
+    /// use nim_reconcile::traits::Observe;
+    /// let c = nim_reconcile::memory::MemoryCluster::default();
+    /// c.set_pod_logs("n", "p", "hello");
+    /// assert_eq!(futures::executor::block_on(c.pod_logs("n", "p")).unwrap(), "hello");
+    /// ```
+    pub fn set_pod_logs(&self, namespace: &str, pod: &str, text: &str) {
+        self.lock()
+            .logs
+            .insert((namespace.to_string(), pod.to_string()), text.to_string());
+    }
+
     /// The write log: `apply|delete|finalizers|status Kind ns/name`, in order.
     pub fn writes(&self) -> Vec<String> {
         self.lock().writes.clone()
@@ -166,6 +181,13 @@ impl Observe for MemoryCluster {
 
     fn pod_logs<'a>(&'a self, namespace: &'a str, name: &'a str) -> BoxFuture<'a, Result<String>> {
         async move {
+            if let Some(text) = self
+                .lock()
+                .logs
+                .get(&(namespace.to_string(), name.to_string()))
+            {
+                return Ok(text.clone());
+            }
             Err(Error::InvalidSpec {
                 code: "NoLogs".into(),
                 message: format!("the in-memory cluster has no log for pod {namespace}/{name}"),

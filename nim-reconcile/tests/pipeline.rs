@@ -50,7 +50,7 @@ fn id(kind: &str, name: &str) -> ObjectId {
         "Job" => "batch/v1",
         "HorizontalPodAutoscaler" => "autoscaling/v2",
         "HTTPRoute" => "gateway.networking.k8s.io/v1",
-        "NIMService" | "NIMCache" | "NIMPipeline" => "apps.nvidia.com/v1alpha1",
+        "NIMService" | "NIMCache" | "NIMPipeline" | "NIMBuild" => "apps.nvidia.com/v1alpha1",
         _ => "v1",
     };
     ObjectId::new(api, kind, "default", name)
@@ -286,4 +286,92 @@ spec:
         "{:?}",
         c.writes()
     );
+}
+
+#[tokio::test]
+async fn a_build_runs_its_engine_pod_then_reports_the_built_profile_on_the_cache() {
+    let cache = r#"
+apiVersion: apps.nvidia.com/v1alpha1
+kind: NIMCache
+metadata:
+  name: base
+spec:
+  source:
+    ngc:
+      modelPuller: nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.0
+      authSecret: ngc-api-secret
+  storage:
+    pvc:
+      name: models
+status:
+  state: Ready
+  profiles:
+  - name: buildable-p1
+    model: meta/llama-3.1-8b-instruct
+    config: {trtllm_buildable: "true", tp: "1", precision: bf16}
+"#;
+    let build = r#"
+apiVersion: apps.nvidia.com/v1alpha1
+kind: NIMBuild
+metadata:
+  name: engine
+spec:
+  nimCache:
+    name: base
+  modelName: my-llm
+  image:
+    repository: nvcr.io/nim/meta/llama-3.1-8b-instruct
+    tag: "1.8.0"
+"#;
+    let (c, r) = setup(VKS, &[cache, build]);
+    let run = || async {
+        nim_reconcile::nimbuild::reconcile(&r, &typed(&c, "NIMBuild", "engine"))
+            .await
+            .expect("build")
+    };
+    assert_eq!(run().await.state, "InProgress");
+    let mut pod = c
+        .get(&id("Pod", "engine-engine-build-pod"))
+        .expect("engine build pod");
+    assert_eq!(
+        pod["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"],
+        "1"
+    );
+    pod["status"] =
+        json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]});
+    c.put(pod);
+    assert_eq!(run().await.state, "InProgress");
+    assert!(
+        c.get(&id("Pod", "engine-engine-build-pod")).is_none(),
+        "engine pod deleted once ready"
+    );
+
+    assert_eq!(run().await.state, "InProgress");
+    let mut pod = c
+        .get(&id("Pod", "engine-local-manifest-pod"))
+        .expect("local manifest pod");
+    pod["status"] = json!({"phase": "Running"});
+    c.put(pod);
+    c.set_pod_logs("default", "engine-local-manifest-pod", "built-p9:\n  model: my-llm\n  tags:\n    model_name: my-llm\n    tp: '1'\n    llm_engine: tensorrt_llm\n");
+    assert_eq!(run().await.state, "Ready");
+    let b: nim_types::NIMBuild = typed(&c, "NIMBuild", "engine");
+    let out = b
+        .status
+        .expect("status")
+        .output_profile
+        .expect("output profile");
+    assert_eq!(out.name, "built-p9");
+    assert_eq!(out.config["input_profile"], "buildable-p1");
+    let cache: NIMCache = typed(&c, "NIMCache", "base");
+    let names: Vec<String> = cache
+        .status
+        .expect("status")
+        .profiles
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, vec!["buildable-p1", "built-p9"]);
+    assert!(c.get(&id("Pod", "engine-local-manifest-pod")).is_none());
+    c.clear_writes();
+    assert_eq!(run().await.writes, 0, "a finished build is left alone");
 }

@@ -169,3 +169,52 @@ pub fn manifest_config_map(cache: &NIMCache, manifest: &Value) -> ConfigMap {
         ..Default::default()
     }
 }
+
+/// File the engine build leaves in the model store, listing the profiles it built.
+pub const LOCAL_MANIFEST_PATH: &str = "/model-store/local_cache/local_manifest.yaml";
+
+/// The NIMBuild's `<nimbuild>-local-manifest-pod`: the engine-build Pod's volumes, placement and
+/// security, one container `nim-build-manifest-ctr` that prints the local manifest and sleeps (no
+/// GPU, no probes).
+///
+/// ```
+/// use serde_json::json;
+/// let build: nim_types::NIMBuild = serde_json::from_value(json!({
+///     "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMBuild", "metadata": {"name": "b", "namespace": "n"},
+///     "spec": {"nimCache": {"name": "c"}, "image": {"repository": "nvcr.io/nim/x", "tag": "1"}}})).unwrap();
+/// let cache: nim_types::NIMCache = serde_json::from_value(json!({
+///     "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMCache", "metadata": {"name": "c", "namespace": "n"},
+///     "spec": {"source": {"ngc": {"modelPuller": "p", "authSecret": "s"}}, "storage": {"pvc": {"name": "models"}}},
+///     "status": {"state": "Ready", "profiles": [{"name": "p1", "config": {"trtllm_buildable": "true", "tp": "1"}}]}})).unwrap();
+/// let pod = nim_planner::render::probe::local_manifest_pod(&build, &cache, &Default::default()).unwrap();
+/// assert_eq!(pod.metadata.name.as_deref(), Some("b-local-manifest-pod"));
+/// let c = &pod.spec.as_ref().unwrap().containers[0];
+/// assert_eq!(c.name, "nim-build-manifest-ctr");
+/// assert!(c.resources.is_none());
+/// ```
+pub fn local_manifest_pod(
+    build: &nim_types::NIMBuild,
+    cache: &NIMCache,
+    ctx: &super::RenderContext,
+) -> Result<Pod, super::RenderError> {
+    let mut pod = super::nimbuild::engine_build_pod(build, cache, ctx)?;
+    let name = name_of(&build.metadata);
+    pod.metadata.name = Some(format!("{name}-local-manifest-pod"));
+    if let Some(spec) = pod.spec.as_mut()
+        && let Some(c) = spec.containers.first_mut()
+    {
+        *c = Container {
+            name: "nim-build-manifest-ctr".to_string(),
+            image: c.image.clone(),
+            image_pull_policy: c.image_pull_policy.clone(),
+            command: Some(vec![
+                "sh".to_string(),
+                "-c".to_string(),
+                format!("cat {LOCAL_MANIFEST_PATH}; sleep infinity"),
+            ]),
+            volume_mounts: c.volume_mounts.clone(),
+            ..Default::default()
+        };
+    }
+    Ok(pod)
+}
