@@ -804,3 +804,70 @@ async fn only_the_leader_writes() {
         "the new leader made the writes"
     );
 }
+
+/// NIMCache lifecycle without a stored manifest: the operator creates the cache's RBAC and PVC
+/// and the model-manifest probe pod (admitted and run as `nim-cache-sa`), and says what it waits
+/// for. (kwok pods print nothing, so the manifest is never read here; the in-memory tests in
+/// nim-reconcile cover reading it.)
+#[tokio::test]
+#[ignore = "needs the local control plane (scripts/test.sh)"]
+async fn a_cache_without_manifest_runs_the_probe_pod() {
+    let ns = TestNamespace::new("e2e-probe").await;
+    let client = ns.client();
+    let kubeconfig = install_rbac(&client, ns.name()).await;
+    let _op = OperatorProcess::start(&kubeconfig, ns.name(), "probe").await;
+    create_yaml(&client, ns.name(), SEED_CACHE)
+        .await
+        .expect("create cache");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns.name());
+    let pod = wait_for("the probe pod to run", TIMEOUT, || async {
+        let p = pods
+            .get_opt("llama-3-1-8b-cache-pod")
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("absent")?;
+        let phase = p
+            .status
+            .as_ref()
+            .and_then(|s| s.phase.clone())
+            .unwrap_or_default();
+        if phase == "Running" {
+            Ok(p)
+        } else {
+            Err(format!("phase {phase}"))
+        }
+    })
+    .await;
+    let spec = pod.spec.expect("spec");
+    assert_eq!(spec.service_account_name.as_deref(), Some("nim-cache-sa"));
+    assert_eq!(
+        spec.containers[0].image.as_deref(),
+        Some("nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.0")
+    );
+    let caches = nim_api(&client, ns.name(), "nimcaches", "NIMCache");
+    let cache = wait_state(&caches, "llama-3-1-8b-cache", "PVC-Created").await;
+    let pending = condition(&cache, "NIM_CACHE_JOB_PENDING").expect("pending condition");
+    assert_eq!(pending["reason"], "ModelManifestPending", "{pending}");
+    assert!(
+        dyn_api(
+            &client,
+            ns.name(),
+            "",
+            "v1",
+            "PersistentVolumeClaim",
+            "persistentvolumeclaims"
+        )
+        .get_opt("llama-3-1-8b-cache-pvc")
+        .await
+        .expect("get")
+        .is_some()
+    );
+    assert!(
+        !exists(
+            &dyn_api(&client, ns.name(), "batch", "v1", "Job", "jobs"),
+            "llama-3-1-8b-cache-job"
+        )
+        .await,
+        "no Job before profiles are known"
+    );
+}

@@ -6,6 +6,8 @@ use std::time::Duration;
 use nim_planner::graph::ObjectId;
 use nim_planner::plan::{PlanInput, plan};
 use nim_planner::render::probe::{MANIFEST_NOT_FOUND, manifest_config_map, manifest_probe_pod};
+use nim_planner::render::pvc::cache_pvc;
+use nim_planner::render::service_account as sa;
 use nim_planner::snapshot::{ClusterSnapshot, MANIFEST_SUFFIX, parse_manifest_text};
 use nim_types::conditions::{CacheState, new_condition, nimcache_conditions as cc, set_condition};
 use nim_types::{NIMCache, NIMProfile};
@@ -64,13 +66,16 @@ pub async fn reconcile(r: &Reconciler, cache: &NIMCache) -> Result<Outcome> {
     let mut result = Ok(());
     let mut probing_note = None;
     if needs_manifest && !was_ready {
-        // Everything but the Job, plus the probe pod.
-        let mut desired: Vec<Value> = planned
-            .objects
-            .iter()
-            .filter(|o| o.get("kind").and_then(Value::as_str) != Some("Job"))
-            .cloned()
-            .collect();
+        // The Job cannot be rendered before profiles are known: the cache's RBAC and PVC, and
+        // the probe pod (which runs as the cache's ServiceAccount).
+        let mut desired = vec![
+            serde_json::to_value(sa::cache_service_account(cache))?,
+            serde_json::to_value(sa::cache_role(cache))?,
+            serde_json::to_value(sa::cache_role_binding(cache))?,
+        ];
+        if let Ok(Some(pvc)) = cache_pvc(cache) {
+            desired.push(serde_json::to_value(pvc)?);
+        }
         if let Some(pod) = manifest_probe_pod(cache) {
             desired.push(serde_json::to_value(pod)?);
         }
@@ -114,10 +119,7 @@ pub async fn reconcile(r: &Reconciler, cache: &NIMCache) -> Result<Outcome> {
     let cond = |t: &str, ok: bool, reason: &str, msg: &str| {
         new_condition(t, ok, reason, msg, generation, now.clone())
     };
-    let has_pvc = planned
-        .objects
-        .iter()
-        .any(|o| o.get("kind").and_then(Value::as_str) == Some("PersistentVolumeClaim"));
+    let has_pvc = matches!(cache_pvc(cache), Ok(Some(_)));
     if has_pvc {
         set_condition(
             &mut status.conditions,

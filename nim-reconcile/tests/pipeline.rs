@@ -375,3 +375,70 @@ spec:
     c.clear_writes();
     assert_eq!(run().await.writes, 0, "a finished build is left alone");
 }
+
+#[tokio::test]
+async fn the_manifest_probe_stores_the_manifest_then_the_job_caches_the_selected_profiles() {
+    // The example cluster without its manifest ConfigMaps: the cache must probe its image.
+    let cluster: Vec<Value> = objects(VKS)
+        .into_iter()
+        .filter(|o| o["kind"] != "ConfigMap")
+        .collect();
+    let cluster_yaml: String = cluster.iter().map(|o| format!("---\n{}\n", o)).collect();
+    let (c, r) = setup(&cluster_yaml, &[SEED_CACHE]);
+    let run = || async {
+        nimcache::reconcile(&r, &typed(&c, "NIMCache", "llama-3-1-8b-cache"))
+            .await
+            .expect("cache")
+    };
+    let out = run().await;
+    assert_eq!(out.state, "PVC-Created");
+    assert!(
+        c.get(&id("Job", "llama-3-1-8b-cache-job")).is_none(),
+        "no job before profiles are known"
+    );
+    let mut pod = c
+        .get(&id("Pod", "llama-3-1-8b-cache-pod"))
+        .expect("probe pod");
+    assert_eq!(
+        pod["spec"]["containers"][0]["image"],
+        "nvcr.io/nim/meta/llama-3.1-8b-instruct:1.8.0"
+    );
+    pod["status"] = json!({"phase": "Running"});
+    c.put(pod);
+    let manifest = objects(VKS)
+        .into_iter()
+        .find(|o| o["metadata"]["name"] == "llama-3-1-8b-cache-manifest")
+        .expect("manifest");
+    let text = manifest["data"]["model_manifest.yaml"]
+        .as_str()
+        .expect("text")
+        .to_string();
+    c.set_pod_logs("default", "llama-3-1-8b-cache-pod", &text);
+    run().await;
+    let cm = c
+        .get(&id("ConfigMap", "llama-3-1-8b-cache-manifest"))
+        .expect("manifest stored");
+    assert!(
+        cm["data"]["model_manifest.yaml"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("83efdd281aa4f953")
+    );
+    assert!(
+        c.get(&id("Pod", "llama-3-1-8b-cache-pod")).is_none(),
+        "probe pod deleted"
+    );
+    run().await;
+    let job = c
+        .get(&id("Job", "llama-3-1-8b-cache-job"))
+        .expect("caching job");
+    let args = job
+        .pointer("/spec/template/spec/containers/0/args")
+        .cloned()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        args.contains("--profiles") && args.contains("83efdd281aa4f953"),
+        "{args}"
+    );
+}
