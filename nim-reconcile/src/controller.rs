@@ -13,7 +13,6 @@ use futures::StreamExt;
 use futures::channel::mpsc::{UnboundedSender, unbounded};
 use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::Api;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
@@ -22,7 +21,7 @@ use nim_types::{NIMBuild, NIMCache, NIMPipeline, NIMService};
 
 use crate::error::{Error, ErrorClass, Result};
 use crate::kube_impl::{
-    ChangeHooks, FIELD_MANAGER, KubeApplier, KubeEvents, KubeObserver, KubeStatusWriter,
+    ChangeHooks, FIELD_MANAGER, KubeApplier, KubeEvents, KubeObserver, KubeStatusWriter, scoped,
 };
 use crate::metrics::Metrics;
 use crate::pipeline::{Outcome, Reconciler};
@@ -301,17 +300,6 @@ fn hooks(tx: Senders, stores: Arc<OnceLock<Stores>>) -> ChangeHooks {
     }
 }
 
-fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
-where
-    K: Resource<Scope = kube::core::NamespaceResourceScope>,
-    K::DynamicType: Default,
-{
-    match namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
-    }
-}
-
 /// A started observer plus the request streams the controllers consume.
 pub struct Observed {
     /// The watch caches.
@@ -410,7 +398,7 @@ pub async fn run(
         pipelines,
         builds,
     } = observed.rx;
-    let cache_ctrl = Controller::new(api::<NIMCache>(&client, ns), watcher::Config::default())
+    let cache_ctrl = Controller::new(scoped::<NIMCache>(&client, ns), watcher::Config::default())
         .reconcile_on(caches)
         .graceful_shutdown_on(stop())
         .run(
@@ -423,33 +411,39 @@ pub async fn run(
             ctx.clone(),
         )
         .for_each(|_| futures::future::ready(()));
-    let svc_ctrl = Controller::new(api::<NIMService>(&client, ns), watcher::Config::default())
-        .reconcile_on(services)
-        .graceful_shutdown_on(stop())
-        .run(
-            |o, c| {
-                run_one("NIMService", o, c, |r, o| async move {
-                    nimservice::reconcile(&r, &o).await
-                })
-            },
-            error_policy("NIMService"),
-            ctx.clone(),
-        )
-        .for_each(|_| futures::future::ready(()));
-    let pipe_ctrl = Controller::new(api::<NIMPipeline>(&client, ns), watcher::Config::default())
-        .reconcile_on(pipelines)
-        .graceful_shutdown_on(stop())
-        .run(
-            |o, c| {
-                run_one("NIMPipeline", o, c, |r, o| async move {
-                    nimpipeline::reconcile(&r, &o).await
-                })
-            },
-            error_policy("NIMPipeline"),
-            ctx.clone(),
-        )
-        .for_each(|_| futures::future::ready(()));
-    let build_ctrl = Controller::new(api::<NIMBuild>(&client, ns), watcher::Config::default())
+    let svc_ctrl = Controller::new(
+        scoped::<NIMService>(&client, ns),
+        watcher::Config::default(),
+    )
+    .reconcile_on(services)
+    .graceful_shutdown_on(stop())
+    .run(
+        |o, c| {
+            run_one("NIMService", o, c, |r, o| async move {
+                nimservice::reconcile(&r, &o).await
+            })
+        },
+        error_policy("NIMService"),
+        ctx.clone(),
+    )
+    .for_each(|_| futures::future::ready(()));
+    let pipe_ctrl = Controller::new(
+        scoped::<NIMPipeline>(&client, ns),
+        watcher::Config::default(),
+    )
+    .reconcile_on(pipelines)
+    .graceful_shutdown_on(stop())
+    .run(
+        |o, c| {
+            run_one("NIMPipeline", o, c, |r, o| async move {
+                nimpipeline::reconcile(&r, &o).await
+            })
+        },
+        error_policy("NIMPipeline"),
+        ctx.clone(),
+    )
+    .for_each(|_| futures::future::ready(()));
+    let build_ctrl = Controller::new(scoped::<NIMBuild>(&client, ns), watcher::Config::default())
         .reconcile_on(builds)
         .graceful_shutdown_on(stop())
         .run(

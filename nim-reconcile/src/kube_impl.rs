@@ -149,7 +149,7 @@ where
     reader
 }
 
-fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+pub(crate) fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
 where
     K: Resource<Scope = kube::core::NamespaceResourceScope>,
     K::DynamicType: Default,
@@ -523,6 +523,15 @@ impl KubeApplier {
     }
 }
 
+/// A write whose object is already gone succeeded as far as we are concerned.
+fn gone_is_ok<T>(verb: &'static str, id: &ObjectId, res: kube::Result<T>) -> Result<()> {
+    match res {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(e) => Err(rejected(verb, id, e)),
+    }
+}
+
 fn rejected(verb: &'static str, id: &ObjectId, e: kube::Error) -> Error {
     match e {
         kube::Error::Api(s) if (400..500).contains(&s.code) && s.code != 429 && s.code != 409 => {
@@ -566,11 +575,7 @@ impl Apply for KubeApplier {
                 ..Default::default()
             };
             tracing::debug!(kind = %id.kind, namespace = %id.namespace, name = %id.name, "delete");
-            match api.delete(&id.name, &dp).await {
-                Ok(_) => Ok(()),
-                Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-                Err(e) => Err(rejected("delete", id, e)),
-            }
+            gone_is_ok("delete", id, api.delete(&id.name, &dp).await)
         }
         .boxed()
     }
@@ -583,14 +588,12 @@ impl Apply for KubeApplier {
         async move {
             let api = self.api(&id.api_version, &id.kind, &id.namespace);
             let patch = serde_json::json!({"metadata": {"finalizers": finalizers}});
-            match api
-                .patch(&id.name, &PatchParams::default(), &Patch::Merge(&patch))
-                .await
-            {
-                Ok(_) => Ok(()),
-                Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-                Err(e) => Err(rejected("patch", id, e)),
-            }
+            gone_is_ok(
+                "patch",
+                id,
+                api.patch(&id.name, &PatchParams::default(), &Patch::Merge(&patch))
+                    .await,
+            )
         }
         .boxed()
     }
@@ -629,11 +632,11 @@ impl StatusWriter for KubeStatusWriter {
                 "status": status,
             });
             let pp = PatchParams::apply(&self.applier.field_manager).force();
-            match api.patch_status(&id.name, &pp, &Patch::Apply(&body)).await {
-                Ok(_) => Ok(()),
-                Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-                Err(e) => Err(rejected("status", id, e)),
-            }
+            gone_is_ok(
+                "status",
+                id,
+                api.patch_status(&id.name, &pp, &Patch::Apply(&body)).await,
+            )
         }
         .boxed()
     }

@@ -15,7 +15,7 @@ use nim_types::{NIMBuild, NIMCache, NIMProfile};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::pipeline::{Outcome, RESYNC, Reconciler, cr_id, transition_events};
+use crate::pipeline::{Begin, Outcome, RESYNC, Reconciler, condition_reason, cr_id};
 
 /// NVIDIA's finalizer name for NIMBuilds.
 pub const FINALIZER: &str = "finalizer.nimbuild.apps.nvidia.com";
@@ -26,19 +26,16 @@ pub const FINALIZER: &str = "finalizer.nimbuild.apps.nvidia.com";
 /// let outcome = nim_reconcile::nimbuild::reconcile(&reconciler, &nimbuild).await?;
 /// ```
 pub async fn reconcile(r: &Reconciler, build: &NIMBuild) -> Result<Outcome> {
-    let id = cr_id("NIMBuild", &build.metadata);
+    let live = match r
+        .begin("NIMBuild", build, &build.metadata, FINALIZER)
+        .await?
+    {
+        Begin::Deleted(outcome) => return Ok(outcome),
+        Begin::Live(live) => live,
+    };
+    let (id, uid, snap) = (&live.id, live.uid.as_str(), &live.snap);
+    let mut writes = live.writes;
     let ns = id.namespace.clone();
-    let cr_json = serde_json::to_value(build)?;
-    if build.metadata.deletion_timestamp.is_some() {
-        let writes = r.remove_finalizer(&id, &build.metadata, FINALIZER).await?;
-        return Ok(Outcome {
-            writes,
-            ..Default::default()
-        });
-    }
-    let mut writes = r.ensure_finalizer(&id, &build.metadata, FINALIZER).await?;
-    let uid = build.metadata.uid.clone().unwrap_or_default();
-    let snap = r.observe.snapshot();
     let old = build.status.clone().unwrap_or_default();
     let mut status = old.clone();
     status.observed_generation = build.metadata.generation;
@@ -110,14 +107,14 @@ pub async fn reconcile(r: &Reconciler, build: &NIMBuild) -> Result<Outcome> {
                             c.type_ == bc::ENGINE_BUILD_POD_COMPLETED && c.status == "True"
                         });
                         let step = if engine_done {
-                            manifest_step(r, build, cache, &ns, &uid, &mut status, &cond).await
+                            manifest_step(r, build, cache, &ns, uid, &mut status, &cond).await
                         } else {
                             engine_step(
                                 r,
                                 build,
-                                &snap,
+                                snap,
                                 &ns,
-                                &uid,
+                                uid,
                                 &pod_id,
                                 &mut status.conditions,
                                 &cond,
@@ -147,21 +144,17 @@ pub async fn reconcile(r: &Reconciler, build: &NIMBuild) -> Result<Outcome> {
         );
     }
     status.state = Some(state.as_str().to_string());
-    let old_problem = old
-        .conditions
-        .iter()
-        .find(|c| c.type_ == bc::RECONCILE_FAILED && c.status == "True")
-        .map(|c| c.reason.as_str());
-    let events = transition_events(
-        old.state.as_deref(),
-        state.as_str(),
-        old_problem,
-        problem.as_ref().map(|(c, m)| (c.as_str(), m.as_str())),
-    );
-    let old_v = serde_json::to_value(&old)?;
-    let new_v = serde_json::to_value(&status)?;
+    let old_problem = condition_reason(&old.conditions, bc::RECONCILE_FAILED, "True");
     writes += r
-        .write_status(&id, &cr_json, &old_v, &new_v, events)
+        .write_status(
+            &live,
+            &old,
+            &status,
+            old.state.as_deref(),
+            state.as_str(),
+            old_problem,
+            problem.as_ref().map(|(c, m)| (c.as_str(), m.as_str())),
+        )
         .await?;
     result?;
     Ok(Outcome {

@@ -14,7 +14,7 @@ use nim_types::{NIMCache, NIMProfile};
 use serde_json::Value;
 
 use crate::error::Result;
-use crate::pipeline::{Outcome, RESYNC, Reconciler, cr_id, first_error, transition_events};
+use crate::pipeline::{Begin, Outcome, RESYNC, Reconciler, condition_reason, first_error};
 
 /// NVIDIA's finalizer name for NIMCaches.
 pub const FINALIZER: &str = "finalizer.nimcache.apps.nvidia.com";
@@ -31,19 +31,16 @@ pub const MODEL_FREE: &str = "model-free";
 /// let outcome = nim_reconcile::nimcache::reconcile(&reconciler, &nimcache).await?;
 /// ```
 pub async fn reconcile(r: &Reconciler, cache: &NIMCache) -> Result<Outcome> {
-    let id = cr_id("NIMCache", &cache.metadata);
+    let live = match r
+        .begin("NIMCache", cache, &cache.metadata, FINALIZER)
+        .await?
+    {
+        Begin::Deleted(outcome) => return Ok(outcome),
+        Begin::Live(live) => live,
+    };
+    let (id, uid, snap) = (&live.id, live.uid.as_str(), &live.snap);
+    let mut writes = live.writes;
     let (ns, name) = (id.namespace.clone(), id.name.clone());
-    let cr_json = serde_json::to_value(cache)?;
-    if cache.metadata.deletion_timestamp.is_some() {
-        let writes = r.remove_finalizer(&id, &cache.metadata, FINALIZER).await?;
-        return Ok(Outcome {
-            writes,
-            ..Default::default()
-        });
-    }
-    let mut writes = r.ensure_finalizer(&id, &cache.metadata, FINALIZER).await?;
-    let uid = cache.metadata.uid.clone().unwrap_or_default();
-    let snap = r.observe.snapshot();
     let old = cache.status.clone().unwrap_or_default();
     let mut status = old.clone();
     status.observed_generation = cache.metadata.generation;
@@ -54,7 +51,7 @@ pub async fn reconcile(r: &Reconciler, cache: &NIMCache) -> Result<Outcome> {
             caches: vec![cache.clone()],
             ..Default::default()
         },
-        &snap,
+        snap,
     );
     let manifest_cm = ObjectId::new("v1", "ConfigMap", &ns, &format!("{name}{MANIFEST_SUFFIX}"));
     let job_id = ObjectId::new("batch/v1", "Job", &ns, &format!("{name}-job"));
@@ -80,7 +77,7 @@ pub async fn reconcile(r: &Reconciler, cache: &NIMCache) -> Result<Outcome> {
             desired.push(serde_json::to_value(pod)?);
         }
         match r
-            .sync_children(&ns, &uid, &desired, &|i| *i == manifest_cm || *i == job_id)
+            .sync_children(&ns, uid, &desired, &|i| *i == manifest_cm || *i == job_id)
             .await
         {
             Ok(n) => writes += n,
@@ -102,7 +99,7 @@ pub async fn reconcile(r: &Reconciler, cache: &NIMCache) -> Result<Outcome> {
             .cloned()
             .collect();
         match r
-            .sync_children(&ns, &uid, &desired, &|i| *i == manifest_cm || *i == job_id)
+            .sync_children(&ns, uid, &desired, &|i| *i == manifest_cm || *i == job_id)
             .await
         {
             Ok(n) => writes += n,
@@ -155,22 +152,19 @@ pub async fn reconcile(r: &Reconciler, cache: &NIMCache) -> Result<Outcome> {
     };
     if state == CacheState::Ready && !was_ready {
         status.pvc = Some(pvc_name(cache, &name));
-        status.profiles = cached_profiles(cache, &snap, &ns, &name);
+        status.profiles = cached_profiles(cache, snap, &ns, &name);
     }
     status.state = Some(state.as_str().to_string());
-    let events = transition_events(
-        old.state.as_deref(),
-        state.as_str(),
-        old.conditions
-            .iter()
-            .find(|c| c.type_ == cc::RECONCILE_FAILED && c.status == "True")
-            .map(|c| c.reason.as_str()),
-        problem.as_ref().map(|(c, m)| (c.as_str(), m.as_str())),
-    );
-    let old_v = serde_json::to_value(&old)?;
-    let new_v = serde_json::to_value(&status)?;
     writes += r
-        .write_status(&id, &cr_json, &old_v, &new_v, events)
+        .write_status(
+            &live,
+            &old,
+            &status,
+            old.state.as_deref(),
+            state.as_str(),
+            condition_reason(&old.conditions, cc::RECONCILE_FAILED, "True"),
+            problem.as_ref().map(|(c, m)| (c.as_str(), m.as_str())),
+        )
         .await?;
     result?;
     Ok(Outcome {

@@ -10,7 +10,7 @@ use nim_types::conditions::{FAILED, PipelineState, ServiceState, new_condition, 
 use serde_json::Value;
 
 use crate::error::Result;
-use crate::pipeline::{Outcome, RESYNC, Reconciler, cr_id, first_error, transition_events};
+use crate::pipeline::{Begin, Outcome, RESYNC, Reconciler, condition_reason, first_error};
 
 /// NVIDIA's finalizer name for NIMPipelines.
 pub const FINALIZER: &str = "finalizer.nimpipeline.apps.nvidia.com";
@@ -40,29 +40,22 @@ pub fn overall(states: &BTreeMap<String, String>) -> PipelineState {
 /// let outcome = nim_reconcile::nimpipeline::reconcile(&reconciler, &pipeline).await?;
 /// ```
 pub async fn reconcile(r: &Reconciler, pipeline: &NIMPipeline) -> Result<Outcome> {
-    let id = cr_id("NIMPipeline", &pipeline.metadata);
+    let live = match r
+        .begin("NIMPipeline", pipeline, &pipeline.metadata, FINALIZER)
+        .await?
+    {
+        Begin::Deleted(outcome) => return Ok(outcome),
+        Begin::Live(live) => live,
+    };
+    let (id, uid, snap) = (&live.id, live.uid.as_str(), &live.snap);
+    let mut writes = live.writes;
     let ns = id.namespace.clone();
-    let cr_json = serde_json::to_value(pipeline)?;
-    if pipeline.metadata.deletion_timestamp.is_some() {
-        let writes = r
-            .remove_finalizer(&id, &pipeline.metadata, FINALIZER)
-            .await?;
-        return Ok(Outcome {
-            writes,
-            ..Default::default()
-        });
-    }
-    let mut writes = r
-        .ensure_finalizer(&id, &pipeline.metadata, FINALIZER)
-        .await?;
-    let uid = pipeline.metadata.uid.clone().unwrap_or_default();
-    let snap = r.observe.snapshot();
     let planned = plan(
         &PlanInput {
             pipelines: vec![pipeline.clone()],
             ..Default::default()
         },
-        &snap,
+        snap,
     );
     let mut problem = first_error(&planned.diagnostics, "NIMPipeline", &ns, &id.name)
         .map(|d| (d.code.as_str().to_string(), d.message.clone()));
@@ -75,7 +68,7 @@ pub async fn reconcile(r: &Reconciler, pipeline: &NIMPipeline) -> Result<Outcome
             .filter(|o| o.get("kind").and_then(Value::as_str) == Some("NIMService"))
             .cloned()
             .collect();
-        match r.sync_children(&ns, &uid, &services, &|_| false).await {
+        match r.sync_children(&ns, uid, &services, &|_| false).await {
             Ok(n) => writes += n,
             Err(e) => {
                 problem = Some((e.code().to_string(), e.to_string()));
@@ -135,21 +128,17 @@ pub async fn reconcile(r: &Reconciler, pipeline: &NIMPipeline) -> Result<Outcome
         }
     }
     status.state = Some(state.as_str().to_string());
-    let old_problem = old
-        .conditions
-        .iter()
-        .find(|c| c.type_ == FAILED && c.status == "True")
-        .map(|c| c.reason.as_str());
-    let events = transition_events(
-        old.state.as_deref(),
-        state.as_str(),
-        old_problem,
-        problem.as_ref().map(|(c, m)| (c.as_str(), m.as_str())),
-    );
-    let old_v = serde_json::to_value(&old)?;
-    let new_v = serde_json::to_value(&status)?;
+    let old_problem = condition_reason(&old.conditions, FAILED, "True");
     writes += r
-        .write_status(&id, &cr_json, &old_v, &new_v, events)
+        .write_status(
+            &live,
+            &old,
+            &status,
+            old.state.as_deref(),
+            state.as_str(),
+            old_problem,
+            problem.as_ref().map(|(c, m)| (c.as_str(), m.as_str())),
+        )
         .await?;
     result?;
     Ok(Outcome {

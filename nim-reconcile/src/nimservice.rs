@@ -14,9 +14,7 @@ use nim_types::conditions::{
 use serde_json::Value;
 
 use crate::error::Result;
-use crate::pipeline::{
-    Outcome, RESYNC, Reconciler, cr_id, first_error, is_placement_code, transition_events,
-};
+use crate::pipeline::{Begin, Outcome, RESYNC, Reconciler, first_error, is_placement_code};
 
 /// NVIDIA's finalizer name for NIMServices.
 pub const FINALIZER: &str = "finalizer.nimservice.apps.nvidia.com";
@@ -36,20 +34,14 @@ struct Problem {
 /// let outcome = nim_reconcile::nimservice::reconcile(&reconciler, &nimservice).await?;
 /// ```
 pub async fn reconcile(r: &Reconciler, svc: &NIMService) -> Result<Outcome> {
-    let id = cr_id("NIMService", &svc.metadata);
+    let live = match r.begin("NIMService", svc, &svc.metadata, FINALIZER).await? {
+        Begin::Deleted(outcome) => return Ok(outcome),
+        Begin::Live(live) => live,
+    };
+    let (id, uid, snap) = (&live.id, live.uid.as_str(), &live.snap);
+    let mut writes = live.writes;
     let ns = id.namespace.clone();
     let name = id.name.clone();
-    let cr_json = serde_json::to_value(svc)?;
-    if svc.metadata.deletion_timestamp.is_some() {
-        let writes = r.remove_finalizer(&id, &svc.metadata, FINALIZER).await?;
-        return Ok(Outcome {
-            writes,
-            ..Default::default()
-        });
-    }
-    let mut writes = r.ensure_finalizer(&id, &svc.metadata, FINALIZER).await?;
-    let uid = svc.metadata.uid.clone().unwrap_or_default();
-    let snap = r.observe.snapshot();
 
     // Model store: the NIMCache must exist and be Ready.
     let mut problem = None;
@@ -90,7 +82,7 @@ pub async fn reconcile(r: &Reconciler, svc: &NIMService) -> Result<Outcome> {
             services: vec![svc.clone()],
             ..Default::default()
         };
-        let planned = plan(&input, &snap);
+        let planned = plan(&input, snap);
         placement = planned.placement(&ns, &name).cloned();
         if let Some(d) = first_error(&planned.diagnostics, "NIMService", &ns, &name) {
             let placement_problem = is_placement_code(d.code);
@@ -106,7 +98,7 @@ pub async fn reconcile(r: &Reconciler, svc: &NIMService) -> Result<Outcome> {
             });
         } else {
             match r
-                .sync_children(&ns, &uid, &planned.objects, &|_| false)
+                .sync_children(&ns, uid, &planned.objects, &|_| false)
                 .await
             {
                 Ok(n) => writes += n,
@@ -189,16 +181,16 @@ pub async fn reconcile(r: &Reconciler, svc: &NIMService) -> Result<Outcome> {
         .as_ref()
         .filter(|p| p.state != ServiceState::NotReady || p.placement)
         .map(|p| (p.reason.as_str(), p.message.as_str()));
-    let events = transition_events(
-        old.state.as_deref(),
-        state.as_str(),
-        old_problem,
-        new_problem,
-    );
-    let old_v = serde_json::to_value(&old)?;
-    let new_v = serde_json::to_value(&status)?;
     writes += r
-        .write_status(&id, &cr_json, &old_v, &new_v, events)
+        .write_status(
+            &live,
+            &old,
+            &status,
+            old.state.as_deref(),
+            state.as_str(),
+            old_problem,
+            new_problem,
+        )
         .await?;
     result?;
 

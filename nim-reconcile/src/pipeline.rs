@@ -11,6 +11,7 @@ use std::time::Duration;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use nim_planner::diagnostics::{Code, Diagnostic, Severity};
 use nim_planner::graph::ObjectId;
+use nim_planner::snapshot::ClusterSnapshot;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -43,6 +44,48 @@ pub struct Reconciler {
     pub events: Arc<dyn EventSink>,
     /// The current time, for condition transition times.
     pub clock: Arc<dyn Fn() -> Time + Send + Sync>,
+}
+
+/// How a reconcile starts ([`Reconciler::begin`]).
+pub(crate) enum Begin {
+    /// The CR is being deleted; nothing else to do.
+    Deleted(Outcome),
+    /// The CR is live.
+    Live(Box<Live>),
+}
+
+/// A live CR's reconcile context.
+pub(crate) struct Live {
+    /// The CR's id.
+    pub id: ObjectId,
+    /// The CR as JSON (what events are about).
+    pub json: Value,
+    /// Its uid (children's owner).
+    pub uid: String,
+    /// The cluster as the planner sees it.
+    pub snap: ClusterSnapshot,
+    /// Writes so far (the finalizer).
+    pub writes: u32,
+}
+
+/// The reason of the condition of this type and status, if present.
+///
+/// ```
+/// use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+/// let c = Condition { type_: "Failed".into(), status: "True".into(), reason: "X".into(),
+///     message: String::new(), observed_generation: None,
+///     last_transition_time: Time("2026-01-01T00:00:00Z".parse().unwrap()) };
+/// assert_eq!(nim_reconcile::pipeline::condition_reason(&[c], "Failed", "True"), Some("X"));
+/// ```
+pub fn condition_reason<'a>(
+    conditions: &'a [k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
+    type_: &str,
+    status: &str,
+) -> Option<&'a str> {
+    conditions
+        .iter()
+        .find(|c| c.type_ == type_ && c.status == status)
+        .map(|c| c.reason.as_str())
 }
 
 /// What a reconcile did and when to look again.
@@ -138,6 +181,33 @@ impl Reconciler {
         Ok(writes)
     }
 
+    /// The common start of every reconcile: a CR being deleted only loses its finalizer
+    /// (children go by owner references); a live one gets the finalizer and the snapshot.
+    pub(crate) async fn begin<T: serde::Serialize>(
+        &self,
+        kind: &str,
+        cr: &T,
+        meta: &ObjectMeta,
+        finalizer: &str,
+    ) -> Result<Begin> {
+        let id = cr_id(kind, meta);
+        if meta.deletion_timestamp.is_some() {
+            let writes = self.remove_finalizer(&id, meta, finalizer).await?;
+            return Ok(Begin::Deleted(Outcome {
+                writes,
+                ..Default::default()
+            }));
+        }
+        let writes = self.ensure_finalizer(&id, meta, finalizer).await?;
+        Ok(Begin::Live(Box::new(Live {
+            json: serde_json::to_value(cr)?,
+            uid: meta.uid.clone().unwrap_or_default(),
+            snap: self.observe.snapshot(),
+            writes,
+            id,
+        })))
+    }
+
     /// Add `finalizer` when missing. Returns the number of writes (0 or 1).
     pub(crate) async fn ensure_finalizer(
         &self,
@@ -171,21 +241,26 @@ impl Reconciler {
         Ok(1)
     }
 
-    /// Write `new` unless it equals `old`; publish the events of the transition. Returns writes.
-    pub(crate) async fn write_status(
+    /// Write `new` unless it equals `old`, then publish the events of the transition from
+    /// `old_state`/`old_problem` to `new_state`/`new_problem`. Returns writes.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn write_status<S: serde::Serialize>(
         &self,
-        id: &ObjectId,
-        cr: &Value,
-        old: &Value,
-        new: &Value,
-        events: Vec<Event>,
+        live: &Live,
+        old: &S,
+        new: &S,
+        old_state: Option<&str>,
+        new_state: &str,
+        old_problem: Option<&str>,
+        new_problem: Option<(&str, &str)>,
     ) -> Result<u32> {
+        let (old, new) = (serde_json::to_value(old)?, serde_json::to_value(new)?);
         if old == new {
             return Ok(0);
         }
-        self.status.write_status(id, new).await?;
-        for e in events {
-            self.events.publish(cr, e).await;
+        self.status.write_status(&live.id, &new).await?;
+        for e in transition_events(old_state, new_state, old_problem, new_problem) {
+            self.events.publish(&live.json, e).await;
         }
         Ok(1)
     }
