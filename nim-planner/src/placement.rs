@@ -78,9 +78,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::ops::Deref;
+use std::rc::Rc;
+use std::sync::Arc;
 
 use k8s_openapi::api::autoscaling::v2::MetricSpec;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Toleration};
 use nim_types::inventory::labels::RESOURCE_GPU;
 use nim_types::inventory::{
     ClusterInventory, GpuPool, NodeInventory, ProductInfo, Reason, can_serve_multi_gpu_replica,
@@ -270,7 +273,7 @@ pub struct Placement {
     pub eligible_pools: Vec<String>,
     /// Nodes that can serve a pod (shape, profile GPU, memory, nodeSelector), by name; includes
     /// those in [`Self::unavailable_nodes`].
-    pub eligible_nodes: Vec<String>,
+    pub eligible_nodes: NodeNames,
     /// Pools none of whose nodes can serve a pod, with the distinct reasons.
     pub rejected_pools: BTreeMap<String, Vec<Rejection>>,
     /// Warning-class inventory reasons per eligible pool (e.g. no NVLink on passthrough).
@@ -321,6 +324,44 @@ impl Placement {
     /// ```
     pub fn gpus_per_replica(&self) -> u64 {
         u64::from(self.gpus_per_pod) * u64::from(self.pods_per_replica)
+    }
+}
+
+/// A list of node names shared between placements: services that see the same nodes get the
+/// same list, so a plan over thousands of nodes does not copy their names once per service.
+/// Reads as a `[String]` and serializes as a sequence of strings.
+///
+/// ```
+/// use nim_planner::placement::NodeNames;
+/// let nodes = NodeNames::from(vec!["gpu-0".to_string(), "gpu-1".to_string()]);
+/// assert!(nodes.contains(&"gpu-1".to_string()));
+/// assert_eq!(nodes.len(), 2);
+/// assert_eq!(serde_json::to_string(&nodes).unwrap(), r#"["gpu-0","gpu-1"]"#);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct NodeNames(Arc<[String]>);
+
+impl Deref for NodeNames {
+    type Target = [String];
+
+    fn deref(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl From<Vec<String>> for NodeNames {
+    fn from(names: Vec<String>) -> Self {
+        Self(names.into())
+    }
+}
+
+impl<'a> IntoIterator for &'a NodeNames {
+    type Item = &'a String;
+    type IntoIter = std::slice::Iter<'a, String>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
     }
 }
 
@@ -506,8 +547,9 @@ struct Request {
     pods: u32,
     min: u32,
     max: u32,
-    /// Candidate nodes, as positions in [`GpuNodes::nodes`], in preference order.
-    nodes: Vec<usize>,
+    /// Candidate nodes, as positions in [`GpuNodes::nodes`], in preference order (shared with
+    /// the services of the same [`NodeScan`] until own pods reorder them).
+    nodes: Rc<[usize]>,
 }
 
 fn cpu_metric(m: &MetricSpec) -> bool {
@@ -770,20 +812,27 @@ impl<'a> GpuNodes<'a> {
             .enumerate()
             .map(|(i, n)| (n.name.as_str(), i))
             .collect();
-        // Same grouping as `ClusterInventory::pools`, without building the pools.
-        let names: Vec<String> = nodes
+        // Same grouping as `ClusterInventory::pools`, without building the pools; each distinct
+        // (product, GPUs per node, vGPU) is named once.
+        let keys: Vec<(Option<&str>, u64, bool)> = nodes
             .iter()
             .map(|n| {
                 let product = n.product.as_ref().map(|p| p.raw.as_str());
-                GpuPool::pool_name(product, n.gpus_per_node(), n.vgpu)
+                (product, n.gpus_per_node(), n.vgpu)
             })
             .collect();
-        let mut pool_names = names.clone();
+        let mut names: BTreeMap<(Option<&str>, u64, bool), String> = BTreeMap::new();
+        for &(product, gpus, vgpu) in &keys {
+            names
+                .entry((product, gpus, vgpu))
+                .or_insert_with(|| GpuPool::pool_name(product, gpus, vgpu));
+        }
+        let mut pool_names: Vec<String> = names.values().cloned().collect();
         pool_names.sort_unstable();
         pool_names.dedup();
-        let pool = names
+        let pool = keys
             .iter()
-            .map(|n| pool_names.binary_search(n).unwrap_or(0))
+            .map(|k| pool_names.binary_search(&names[k]).unwrap_or(0))
             .collect();
         // Bucket by product label first so the exact comparison only runs within a bucket.
         let mut buckets: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
@@ -1198,59 +1247,111 @@ struct ShapeNeed<'a> {
     min_mem: Option<u64>,
 }
 
-/// Step 4 of the module docs for one GPU service: fills `placement`'s eligible/rejected pools,
-/// pool warnings, eligible and unavailable nodes and allowed products, and returns the
-/// candidate nodes (eligible and available, in name order) plus, per rejected pool, whether its
-/// (last rejected) node is a vGPU guest.
-fn eligibility<'g>(
-    svc: &NIMService,
-    gpu: &'g GpuNodes,
-    need: &ShapeNeed,
-    placement: &mut Placement,
-) -> (Vec<usize>, BTreeMap<&'g str, bool>) {
-    // Shape verdicts are computed on first use: most clusters have a handful of shapes.
-    let mut verdicts: Vec<Option<ShapeVerdict>> = vec![None; gpu.shapes.len()];
-    let mut eligible = vec![false; gpu.pool_names.len()];
-    let mut rejected_vgpu: Vec<Option<bool>> = vec![None; gpu.pool_names.len()];
-    // (pool, shape) pairs with an eligible node, and (pool, reason) pairs of rejected nodes:
-    // warnings, products and rejections are then collected once per pair, not once per node.
-    let mut eligible_shapes: BTreeSet<(usize, usize)> = BTreeSet::new();
-    let mut rejections: BTreeSet<(usize, RejectedBy)> = BTreeSet::new();
+/// The node-by-node half of [`eligibility`]. It depends only on which shapes pass, the
+/// `spec.nodeSelector` and the tolerations ([`ScanKey`]), so services that agree on those share
+/// one scan instead of each walking every node.
+struct NodeScan {
+    /// Per pool: whether some node of it is eligible.
+    eligible: Vec<bool>,
+    /// Per pool: whether its last rejected node is a vGPU guest (`None`: no node rejected).
+    rejected_vgpu: Vec<Option<bool>>,
+    /// (pool, shape) pairs with an eligible node.
+    eligible_shapes: BTreeSet<(usize, usize)>,
+    /// (pool, reason) pairs of rejected nodes.
+    rejections: BTreeSet<(usize, RejectedBy)>,
+    /// Eligible nodes, in name order.
+    eligible_nodes: NodeNames,
+    /// Eligible nodes that cannot take pods now.
+    unavailable_nodes: BTreeMap<String, Rejection>,
+    /// Eligible and available nodes, as positions in [`GpuNodes::nodes`].
+    candidates: Rc<[usize]>,
+}
+
+/// What a [`NodeScan`] depends on.
+#[derive(PartialEq)]
+struct ScanKey<'s> {
+    /// Per shape: whether its verdict is `Ok`.
+    shape_ok: Vec<bool>,
+    node_selector: &'s BTreeMap<String, String>,
+    tolerations: &'s [Toleration],
+}
+
+fn scan_nodes(gpu: &GpuNodes, key: &ScanKey, svc: &NIMService) -> NodeScan {
+    let pools = gpu.pool_names.len();
+    let mut scan = NodeScan {
+        eligible: vec![false; pools],
+        rejected_vgpu: vec![None; pools],
+        eligible_shapes: BTreeSet::new(),
+        rejections: BTreeSet::new(),
+        eligible_nodes: NodeNames::default(),
+        unavailable_nodes: BTreeMap::new(),
+        candidates: Rc::from([]),
+    };
+    let mut eligible_nodes = Vec::new();
     let mut candidates = Vec::new();
     for (i, node) in gpu.nodes.iter().enumerate() {
         let (pool, shape) = (gpu.pool[i], gpu.shape[i]);
-        let verdict = verdicts[shape].get_or_insert_with(|| {
-            shape_verdict(
-                gpu.shapes[shape],
-                need.gpus_per_pod,
-                need.profiles,
-                need.min_mem,
-            )
-        });
-        let rejected_by = match verdict {
-            Err(_) => Some(RejectedBy::Shape(shape)),
-            Ok(_) => selector_mismatch(node, svc).map(RejectedBy::Selector),
+        let rejected_by = if key.shape_ok[shape] {
+            selector_mismatch(node, svc).map(RejectedBy::Selector)
+        } else {
+            Some(RejectedBy::Shape(shape))
         };
         if let Some(why) = rejected_by {
-            rejections.insert((pool, why));
-            rejected_vgpu[pool] = Some(node.vgpu);
+            scan.rejections.insert((pool, why));
+            scan.rejected_vgpu[pool] = Some(node.vgpu);
             continue;
         }
-        eligible[pool] = true;
-        eligible_shapes.insert((pool, shape));
-        placement.eligible_nodes.push(node.name.clone());
+        scan.eligible[pool] = true;
+        scan.eligible_shapes.insert((pool, shape));
+        eligible_nodes.push(node.name.clone());
         match node_runtime_rejection(node, svc) {
             Some(r) => {
-                placement.unavailable_nodes.insert(node.name.clone(), r);
+                scan.unavailable_nodes.insert(node.name.clone(), r);
             }
             None => candidates.push(i),
         }
     }
+    scan.eligible_nodes = eligible_nodes.into();
+    scan.candidates = candidates.into();
+    scan
+}
+
+/// Step 4 of the module docs for one GPU service: fills `placement`'s eligible/rejected pools,
+/// pool warnings, eligible and unavailable nodes and allowed products, and returns the
+/// candidate nodes (eligible and available, in name order) plus, per rejected pool, whether its
+/// (last rejected) node is a vGPU guest. `scans` keeps the node scans of earlier services.
+fn eligibility<'g, 's>(
+    svc: &'s NIMService,
+    gpu: &'g GpuNodes,
+    need: &ShapeNeed,
+    placement: &mut Placement,
+    scans: &mut Vec<(ScanKey<'s>, NodeScan)>,
+) -> (Rc<[usize]>, BTreeMap<&'g str, bool>) {
+    // Most clusters have a handful of shapes: one verdict each, not one per node.
+    let verdicts: Vec<ShapeVerdict> = gpu
+        .shapes
+        .iter()
+        .map(|s| shape_verdict(s, need.gpus_per_pod, need.profiles, need.min_mem))
+        .collect();
+    let key = ScanKey {
+        shape_ok: verdicts.iter().map(Result::is_ok).collect(),
+        node_selector: &svc.spec.node_selector,
+        tolerations: &svc.spec.tolerations,
+    };
+    let pos = match scans.iter().position(|(k, _)| *k == key) {
+        Some(pos) => pos,
+        None => {
+            let scan = scan_nodes(gpu, &key, svc);
+            scans.push((key, scan));
+            scans.len() - 1
+        }
+    };
+    let scan = &scans[pos].1;
 
     let mut warnings: BTreeMap<usize, BTreeSet<Reason>> = BTreeMap::new();
     let mut products: BTreeSet<&str> = BTreeSet::new();
-    for &(pool, shape) in &eligible_shapes {
-        if let Some(Ok(w)) = &verdicts[shape] {
+    for &(pool, shape) in &scan.eligible_shapes {
+        if let Ok(w) = &verdicts[shape] {
             warnings.entry(pool).or_default().extend(w.iter().cloned());
         }
         if let Some(p) = &gpu.shapes[shape].product {
@@ -1258,18 +1359,24 @@ fn eligibility<'g>(
         }
     }
     let mut rejected: BTreeMap<usize, BTreeSet<Rejection>> = BTreeMap::new();
-    for &(pool, why) in rejections.iter().filter(|(pool, _)| !eligible[*pool]) {
+    for &(pool, why) in scan
+        .rejections
+        .iter()
+        .filter(|(pool, _)| !scan.eligible[*pool])
+    {
         let r = match why {
-            RejectedBy::Shape(shape) => verdicts[shape].clone().and_then(Result::err),
+            RejectedBy::Shape(shape) => verdicts[shape].clone().err(),
             RejectedBy::Selector(pos) => selector_rejection(svc, pos),
         };
         rejected.entry(pool).or_default().extend(r);
     }
     let name = |pool: usize| gpu.pool_names[pool].clone();
-    placement.eligible_pools = (0..eligible.len())
-        .filter(|&p| eligible[p])
+    placement.eligible_pools = (0..scan.eligible.len())
+        .filter(|&p| scan.eligible[p])
         .map(name)
         .collect();
+    placement.eligible_nodes = scan.eligible_nodes.clone();
+    placement.unavailable_nodes = scan.unavailable_nodes.clone();
     placement.allowed_products = products.into_iter().map(str::to_owned).collect();
     placement.pool_warnings = warnings
         .into_iter()
@@ -1280,12 +1387,13 @@ fn eligibility<'g>(
         .into_iter()
         .map(|(p, r)| (name(p), r.into_iter().collect()))
         .collect();
-    let rejected_vgpu = rejected_vgpu
+    let rejected_vgpu = scan
+        .rejected_vgpu
         .iter()
         .enumerate()
         .filter_map(|(p, v)| Some((gpu.pool_names[p].as_str(), (*v)?)))
         .collect();
-    (candidates, rejected_vgpu)
+    (scan.candidates.clone(), rejected_vgpu)
 }
 
 /// Simulates placing `services` on `snapshot`'s free GPU capacity (never mutating it) and
@@ -1311,6 +1419,7 @@ pub fn place(
     let products = std::cell::OnceCell::new();
     let mut placements: Vec<Placement> = Vec::with_capacity(order.len());
     let mut requests: Vec<Request> = Vec::with_capacity(order.len());
+    let mut scans = Vec::new();
 
     let stack_problem: Option<String> = match &snapshot.cluster_policy {
         Some(cp) if !cp.state.is_ready() => Some(format!(
@@ -1471,7 +1580,7 @@ pub fn place(
             max_replicas: max,
             ..Default::default()
         };
-        let mut candidate_nodes = Vec::new();
+        let mut candidate_nodes = Rc::from([]);
         if gpus_per_pod > 0 {
             if let Some(msg) = &stack_problem {
                 diagnostics.push(Diagnostic::new(
@@ -1486,7 +1595,7 @@ pub fn place(
                 profiles: &res.profiles,
                 min_mem,
             };
-            let (nodes, rejected_vgpu) = eligibility(svc, &gpu, &shape, &mut placement);
+            let (nodes, rejected_vgpu) = eligibility(svc, &gpu, &shape, &mut placement, &mut scans);
             candidate_nodes = nodes;
             if placement.eligible_pools.is_empty() {
                 let mut by_code: BTreeMap<Code, Vec<String>> = BTreeMap::new();
@@ -1561,7 +1670,11 @@ pub fn place(
             let key = (p.service.namespace.clone(), p.service.name.clone());
             let own = own_capacity(own_pods.get(&key), inventory, &gpu, &req.nodes, &free);
             // Prefer the nodes the service's pods run on (stable sort: name order within each group).
-            req.nodes.sort_by_key(|n| !own.contains_key(n));
+            if !own.is_empty() {
+                let mut nodes = req.nodes.to_vec();
+                nodes.sort_by_key(|n| !own.contains_key(n));
+                req.nodes = nodes.into();
+            }
             own
         })
         .collect();

@@ -23,6 +23,7 @@
 //! ```
 
 use std::borrow::Cow;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::EnvVar;
@@ -163,6 +164,15 @@ fn name_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) ->
     meta.name.clone().unwrap_or_default()
 }
 
+/// `(namespace, name)` as [`ns_of`] and [`name_of`] give them, without copying: the sort order.
+fn sort_key(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> (&str, &str) {
+    let ns = meta.namespace.as_deref().filter(|n| !n.is_empty());
+    (
+        ns.unwrap_or(DEFAULT_NAMESPACE),
+        meta.name.as_deref().unwrap_or_default(),
+    )
+}
+
 fn cr_id(
     kind: &str,
     meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
@@ -176,7 +186,7 @@ macro_rules! normalized {
         for o in &mut v {
             o.metadata.namespace = Some(ns_of(&o.metadata));
         }
-        v.sort_by_key(|o| (ns_of(&o.metadata), name_of(&o.metadata)));
+        v.sort_by(|a, b| sort_key(&a.metadata).cmp(&sort_key(&b.metadata)));
         v
     }};
 }
@@ -184,11 +194,10 @@ macro_rules! normalized {
 /// Collects desired objects and the graph edges between them.
 #[derive(Default)]
 struct Output {
-    objects: BTreeMap<ObjectId, Value>,
+    /// Each object with the CR that rendered it first.
+    objects: BTreeMap<ObjectId, (ObjectId, Value)>,
     graph: DependencyGraph,
     children: BTreeMap<ObjectId, Vec<ObjectId>>,
-    /// Who rendered each object first.
-    rendered_by: BTreeMap<ObjectId, ObjectId>,
     /// (object, first owner, second owner) for objects two CRs both want, differently.
     collisions: Vec<(ObjectId, ObjectId, ObjectId)>,
 }
@@ -241,24 +250,26 @@ impl Output {
         }
         let id = ObjectId::of(&value)?;
         self.graph.add_edge(owner, &id);
-        if let Some(existing) = self.objects.get(&id) {
-            // Identical objects (the namespace-shared NIMCache RBAC) are fine; anything else
-            // would silently replace another CR's object.
-            if *existing != value
-                && let Some(first) = self.rendered_by.get(&id)
-                && first != owner
-            {
-                self.collisions
-                    .push((id.clone(), first.clone(), owner.clone()));
+        match self.objects.entry(id.clone()) {
+            Entry::Occupied(e) => {
+                // Identical objects (the namespace-shared NIMCache RBAC) are fine; anything else
+                // would silently replace another CR's object.
+                let (first, existing) = e.get();
+                if *existing != value && first != owner {
+                    self.collisions
+                        .push((id.clone(), first.clone(), owner.clone()));
+                }
             }
-        } else {
-            self.rendered_by.insert(id.clone(), owner.clone());
-            self.objects.insert(id.clone(), value);
+            Entry::Vacant(e) => {
+                e.insert((owner.clone(), value));
+            }
         }
-        self.children
-            .entry(owner.clone())
-            .or_default()
-            .push(id.clone());
+        match self.children.get_mut(owner) {
+            Some(children) => children.push(id.clone()),
+            None => {
+                self.children.insert(owner.clone(), vec![id.clone()]);
+            }
+        }
         Some(id)
     }
 
@@ -321,7 +332,7 @@ impl Output {
 /// Plan everything in `input` against `snapshot`. See the module docs.
 pub fn plan(input: &PlanInput, snapshot: &ClusterSnapshot) -> Plan {
     let caches: Vec<NIMCache> = normalized!(input.caches);
-    let services: Vec<NIMService> = normalized!(input.services);
+    let mut all_services: Vec<NIMService> = normalized!(input.services);
     let pipelines: Vec<NIMPipeline> = normalized!(input.pipelines);
     let builds: Vec<NIMBuild> = normalized!(input.builds);
     let mut diagnostics = Vec::new();
@@ -345,8 +356,7 @@ pub fn plan(input: &PlanInput, snapshot: &ClusterSnapshot) -> Plan {
     };
 
     // Pipelines create NIMServices (owned by the pipeline) with dependency env injected.
-    let mut all_services = services.clone();
-    let taken: BTreeSet<(String, String)> = services
+    let taken: BTreeSet<(String, String)> = all_services
         .iter()
         .map(|s| (ns_of(&s.metadata), name_of(&s.metadata)))
         .collect();
@@ -384,7 +394,7 @@ pub fn plan(input: &PlanInput, snapshot: &ClusterSnapshot) -> Plan {
     for pipeline in &pipelines {
         out.reject_bad_names(&cr_id("NIMPipeline", &pipeline.metadata), &mut diagnostics);
     }
-    all_services.sort_by_key(|s| (ns_of(&s.metadata), name_of(&s.metadata)));
+    all_services.sort_by(|a, b| sort_key(&a.metadata).cmp(&sort_key(&b.metadata)));
     for (dep, dependent) in pipeline_edges {
         if out.objects.contains_key(&dep) {
             out.graph.add_edge(&dep, &dependent);
@@ -428,11 +438,10 @@ pub fn plan(input: &PlanInput, snapshot: &ClusterSnapshot) -> Plan {
             ids
         }
     };
-    let mut seen = BTreeSet::new();
+    // Each object is taken once: an id the cycle fallback lists twice finds nothing the second time.
     let objects = order
         .into_iter()
-        .filter(|id| seen.insert(id.clone()))
-        .filter_map(|id| out.objects.remove(&id))
+        .filter_map(|id| out.objects.remove(&id).map(|(_, value)| value))
         .collect();
     Plan {
         objects,
