@@ -82,6 +82,8 @@ pub struct KubeObserver {
     tasks: Vec<JoinHandle<()>>,
 }
 
+use kube::runtime::reflector::reflector;
+
 fn spawn<K>(
     api: Api<K>,
     cfg: watcher::Config,
@@ -90,7 +92,7 @@ fn spawn<K>(
 ) -> JoinHandle<()>
 where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
-    K::DynamicType: Clone + Eq + std::hash::Hash + Default + Send + Sync,
+    K::DynamicType: Clone + Eq + std::hash::Hash + Send + Sync,
 {
     tokio::spawn(async move {
         reflector(writer, watcher(api, cfg))
@@ -107,8 +109,6 @@ where
     })
 }
 
-use kube::runtime::reflector::reflector;
-
 fn spawn_dynamic(
     api: Api<DynamicObject>,
     ar: ApiResource,
@@ -117,19 +117,7 @@ fn spawn_dynamic(
 ) -> (Store<DynamicObject>, JoinHandle<()>) {
     let writer = reflector::store::Writer::new(ar);
     let reader = writer.as_reader();
-    let task = tokio::spawn(async move {
-        reflector(writer, watcher(api, cfg))
-            .default_backoff()
-            .touched_objects()
-            .for_each(|r| {
-                match r {
-                    Ok(o) => hook(&o),
-                    Err(e) => tracing::warn!(error = %e, "watch error; retrying with backoff"),
-                }
-                futures::future::ready(())
-            })
-            .await;
-    });
+    let task = spawn(api, cfg, writer, hook);
     (reader, task)
 }
 

@@ -178,6 +178,21 @@ pub fn cache_command(
 /// let pod = job.spec.unwrap().template.spec.unwrap();
 /// assert_eq!(pod.containers[0].args.as_ref().unwrap(), &vec!["--profiles".to_string(), "abc123".to_string()]);
 /// ```
+/// The cache pods' cpu/memory (`spec.resources`), as both requests and limits.
+pub(crate) fn cache_resources(cache: &NIMCache) -> Option<ResourceRequirements> {
+    cache.spec.resources.as_ref().and_then(|r| {
+        let map: BTreeMap<_, _> = [("cpu", &r.cpu), ("memory", &r.memory)]
+            .into_iter()
+            .filter_map(|(k, v)| v.clone().map(|q| (k.to_string(), q)))
+            .collect();
+        non_empty(map).map(|m| ResourceRequirements {
+            limits: Some(m.clone()),
+            requests: Some(m),
+            claims: None,
+        })
+    })
+}
+
 pub fn cache_job(cache: &NIMCache, ctx: &RenderContext) -> Result<Job, RenderError> {
     let spec = &cache.spec;
     if spec.cert_config.is_some() {
@@ -283,17 +298,7 @@ pub fn cache_job(cache: &NIMCache, ctx: &RenderContext) -> Result<Job, RenderErr
             ..Default::default()
         }]
     });
-    let resources = spec.resources.as_ref().and_then(|r| {
-        let map: BTreeMap<_, _> = [("cpu", &r.cpu), ("memory", &r.memory)]
-            .into_iter()
-            .filter_map(|(k, v)| v.clone().map(|q| (k.to_string(), q)))
-            .collect();
-        non_empty(map).map(|m| ResourceRequirements {
-            limits: Some(m.clone()),
-            requests: Some(m),
-            claims: None,
-        })
-    });
+    let resources = cache_resources(cache);
     let container_security = SecurityContext {
         allow_privilege_escalation: Some(false),
         capabilities: Some(Capabilities {

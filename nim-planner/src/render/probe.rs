@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, Container, LocalObjectReference, Pod, PodSecurityContext, PodSpec,
-    ResourceRequirements, SecurityContext,
+    SecurityContext,
 };
 use nim_types::NIMCache;
 use serde_json::Value;
@@ -44,17 +44,7 @@ pub fn manifest_probe_pod(cache: &NIMCache) -> Option<Pod> {
     let name = name_of(&cache.metadata);
     let user_id = spec.user_id.unwrap_or(DEFAULT_USER_ID);
     let group_id = spec.group_id.unwrap_or(DEFAULT_GROUP_ID);
-    let resources = spec.resources.as_ref().and_then(|r| {
-        let map: BTreeMap<_, _> = [("cpu", &r.cpu), ("memory", &r.memory)]
-            .into_iter()
-            .filter_map(|(k, v)| v.clone().map(|q| (k.to_string(), q)))
-            .collect();
-        non_empty(map).map(|m| ResourceRequirements {
-            limits: Some(m.clone()),
-            requests: Some(m),
-            claims: None,
-        })
-    });
+    let resources = super::job::cache_resources(cache);
     let node_selector = spec.node_selector.clone().unwrap_or_else(|| {
         BTreeMap::from([(
             DEFAULT_CACHE_NODE_SELECTOR.0.to_string(),
