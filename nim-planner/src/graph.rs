@@ -14,8 +14,11 @@
 //! assert_eq!(g.apply_order().unwrap(), vec![deploy, svc]);
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -132,7 +135,18 @@ fn kind_rank(kind: &str) -> u8 {
 #[derive(Debug, Clone, Default)]
 pub struct DependencyGraph {
     graph: DiGraph<ObjectId, ()>,
-    index: BTreeMap<ObjectId, NodeIndex>,
+    /// Node by id hash (the ids themselves live once, in `graph`); only looked up, never
+    /// iterated, so it does not affect any order.
+    index: HashMap<u64, NodeIndex>,
+    /// Nodes whose id hash equals an earlier node's (a 64-bit collision: practically never).
+    collided: Vec<NodeIndex>,
+}
+
+/// A deterministic hash of an id (SipHash with fixed keys).
+fn id_hash(id: &ObjectId) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
 }
 
 impl DependencyGraph {
@@ -145,15 +159,62 @@ impl DependencyGraph {
     /// assert_eq!(g.add_node(&id), g.add_node(&id));
     /// ```
     pub fn add_node(&mut self, id: &ObjectId) -> NodeIndex {
-        if let Some(&i) = self.index.get(id) {
+        let hash = id_hash(id);
+        if let Some(i) = self.find(hash, id) {
             return i;
         }
         let i = self.graph.add_node(id.clone());
-        self.index.insert(id.clone(), i);
+        match self.index.entry(hash) {
+            Entry::Vacant(e) => {
+                e.insert(i);
+            }
+            Entry::Occupied(_) => self.collided.push(i),
+        }
         i
     }
 
-    /// `before` must be applied before `after` (idempotent).
+    /// The node of `id`, if it is in the graph.
+    ///
+    /// ```
+    /// use nim_planner::graph::{DependencyGraph, ObjectId};
+    /// let mut g = DependencyGraph::default();
+    /// let id = ObjectId::new("v1", "Service", "n", "a");
+    /// assert_eq!(g.node(&id), None);
+    /// let i = g.add_node(&id);
+    /// assert_eq!(g.node(&id), Some(i));
+    /// assert_eq!(g.id(i), &id);
+    /// ```
+    pub fn node(&self, id: &ObjectId) -> Option<NodeIndex> {
+        self.find(id_hash(id), id)
+    }
+
+    /// The id of node `i` (from [`Self::add_node`] or [`Self::node`] on this graph).
+    ///
+    /// # Panics
+    /// When `i` is not a node of this graph.
+    ///
+    /// ```
+    /// use nim_planner::graph::{DependencyGraph, ObjectId};
+    /// let mut g = DependencyGraph::default();
+    /// let i = g.add_node(&ObjectId::new("v1", "Service", "n", "a"));
+    /// assert_eq!(g.id(i).name, "a");
+    /// ```
+    pub fn id(&self, i: NodeIndex) -> &ObjectId {
+        &self.graph[i]
+    }
+
+    fn find(&self, hash: u64, id: &ObjectId) -> Option<NodeIndex> {
+        let &i = self.index.get(&hash)?;
+        if self.graph[i] == *id {
+            return Some(i);
+        }
+        self.collided
+            .iter()
+            .copied()
+            .find(|&j| self.graph[j] == *id)
+    }
+
+    /// `before` must be applied before `after` (idempotent); returns both node indices.
     ///
     /// ```
     /// use nim_planner::graph::{DependencyGraph, ObjectId};
@@ -163,11 +224,12 @@ impl DependencyGraph {
     /// g.add_edge(&a, &b);
     /// assert_eq!(g.edge_count(), 1);
     /// ```
-    pub fn add_edge(&mut self, before: &ObjectId, after: &ObjectId) {
+    pub fn add_edge(&mut self, before: &ObjectId, after: &ObjectId) -> (NodeIndex, NodeIndex) {
         let (a, b) = (self.add_node(before), self.add_node(after));
         if a != b && self.graph.find_edge(a, b).is_none() {
             self.graph.add_edge(a, b, ());
         }
+        (a, b)
     }
 
     /// Number of objects.
@@ -222,34 +284,38 @@ impl DependencyGraph {
     /// assert_eq!(g.apply_order().unwrap(), vec![sa, svc]);
     /// ```
     pub fn apply_order(&self) -> Result<Vec<ObjectId>, Cycle> {
-        let key = |i: NodeIndex| (kind_rank(&self.graph[i].kind), self.graph[i].clone(), i);
-        let mut indegree: BTreeMap<NodeIndex, usize> = self
+        // Every node's place in (kind rank, id) order, computed once: the ready set then holds
+        // small integers instead of ids.
+        let mut by_rank: Vec<NodeIndex> = self.graph.node_indices().collect();
+        by_rank.sort_by_cached_key(|&i| (kind_rank(&self.graph[i].kind), &self.graph[i]));
+        let mut rank = vec![0usize; by_rank.len()];
+        for (r, i) in by_rank.iter().enumerate() {
+            rank[i.index()] = r;
+        }
+        let mut indegree: Vec<usize> = self
             .graph
             .node_indices()
             .map(|i| {
-                (
-                    i,
-                    self.graph
-                        .neighbors_directed(i, Direction::Incoming)
-                        .count(),
-                )
+                self.graph
+                    .neighbors_directed(i, Direction::Incoming)
+                    .count()
             })
             .collect();
-        let mut ready: BTreeSet<(u8, ObjectId, NodeIndex)> = indegree
-            .iter()
-            .filter(|(_, d)| **d == 0)
-            .map(|(i, _)| key(*i))
+        let mut ready: BinaryHeap<Reverse<usize>> = self
+            .graph
+            .node_indices()
+            .filter(|i| indegree[i.index()] == 0)
+            .map(|i| Reverse(rank[i.index()]))
             .collect();
         let mut order = Vec::with_capacity(self.graph.node_count());
-        while let Some(first) = ready.pop_first() {
-            let (_, id, i) = first;
-            order.push(id);
+        while let Some(Reverse(r)) = ready.pop() {
+            let i = by_rank[r];
+            order.push(self.graph[i].clone());
             for next in self.graph.neighbors_directed(i, Direction::Outgoing) {
-                if let Some(d) = indegree.get_mut(&next) {
-                    *d -= 1;
-                    if *d == 0 {
-                        ready.insert(key(next));
-                    }
+                let d = &mut indegree[next.index()];
+                *d -= 1;
+                if *d == 0 {
+                    ready.push(Reverse(rank[next.index()]));
                 }
             }
         }
@@ -277,7 +343,9 @@ impl DependencyGraph {
     /// ```
     pub fn to_dot(&self) -> String {
         let mut out = String::from("digraph plan {\n  rankdir=LR;\n  node [shape=box];\n");
-        for id in self.index.keys() {
+        let mut ids: Vec<&ObjectId> = self.graph.node_weights().collect();
+        ids.sort();
+        for id in ids {
             out.push_str(&format!("  \"{id}\";\n"));
         }
         for (a, b) in self.edges() {

@@ -279,7 +279,7 @@ pub struct Placement {
     /// Warning-class inventory reasons per eligible pool (e.g. no NVLink on passthrough).
     pub pool_warnings: BTreeMap<String, Vec<Reason>>,
     /// Eligible-pool nodes that cannot take pods now (not Ready, cordoned, untolerated taint).
-    pub unavailable_nodes: BTreeMap<String, Rejection>,
+    pub unavailable_nodes: NodeRejections,
     /// `nvidia.com/gpu.product` values of eligible nodes, sorted: the values for the
     /// Deployment's required node affinity.
     pub allowed_products: Vec<String>,
@@ -362,6 +362,37 @@ impl<'a> IntoIterator for &'a NodeNames {
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
+    }
+}
+
+/// Node names with the reason each cannot take pods, shared between placements like
+/// [`NodeNames`]. Reads as a `BTreeMap<String, Rejection>` and serializes as a map.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use nim_planner::placement::{NodeRejections, Rejection};
+/// use nim_types::inventory::Reason;
+/// let why = Rejection::Inventory(Reason::NodeUnschedulable);
+/// let nodes = NodeRejections::from(BTreeMap::from([("gpu-0".to_string(), why.clone())]));
+/// assert_eq!(nodes.get("gpu-0"), Some(&why));
+/// let json = serde_json::to_value(&nodes).unwrap();
+/// assert_eq!(json["gpu-0"], serde_json::to_value(&why).unwrap());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct NodeRejections(Arc<BTreeMap<String, Rejection>>);
+
+impl Deref for NodeRejections {
+    type Target = BTreeMap<String, Rejection>;
+
+    fn deref(&self) -> &BTreeMap<String, Rejection> {
+        &self.0
+    }
+}
+
+impl From<BTreeMap<String, Rejection>> for NodeRejections {
+    fn from(nodes: BTreeMap<String, Rejection>) -> Self {
+        Self(Arc::new(nodes))
     }
 }
 
@@ -1262,7 +1293,7 @@ struct NodeScan {
     /// Eligible nodes, in name order.
     eligible_nodes: NodeNames,
     /// Eligible nodes that cannot take pods now.
-    unavailable_nodes: BTreeMap<String, Rejection>,
+    unavailable_nodes: NodeRejections,
     /// Eligible and available nodes, as positions in [`GpuNodes::nodes`].
     candidates: Rc<[usize]>,
 }
@@ -1284,10 +1315,11 @@ fn scan_nodes(gpu: &GpuNodes, key: &ScanKey, svc: &NIMService) -> NodeScan {
         eligible_shapes: BTreeSet::new(),
         rejections: BTreeSet::new(),
         eligible_nodes: NodeNames::default(),
-        unavailable_nodes: BTreeMap::new(),
+        unavailable_nodes: NodeRejections::default(),
         candidates: Rc::from([]),
     };
     let mut eligible_nodes = Vec::new();
+    let mut unavailable_nodes = BTreeMap::new();
     let mut candidates = Vec::new();
     for (i, node) in gpu.nodes.iter().enumerate() {
         let (pool, shape) = (gpu.pool[i], gpu.shape[i]);
@@ -1306,12 +1338,13 @@ fn scan_nodes(gpu: &GpuNodes, key: &ScanKey, svc: &NIMService) -> NodeScan {
         eligible_nodes.push(node.name.clone());
         match node_runtime_rejection(node, svc) {
             Some(r) => {
-                scan.unavailable_nodes.insert(node.name.clone(), r);
+                unavailable_nodes.insert(node.name.clone(), r);
             }
             None => candidates.push(i),
         }
     }
     scan.eligible_nodes = eligible_nodes.into();
+    scan.unavailable_nodes = unavailable_nodes.into();
     scan.candidates = candidates.into();
     scan
 }
@@ -1657,7 +1690,15 @@ pub fn place(
     let mut free: Free = gpu
         .nodes
         .iter()
-        .map(|n| inventory.schedulable_free_gpus(&n.name).unwrap_or(0))
+        .map(|n| {
+            // `schedulable_free_gpus` without looking the node up by name again.
+            if n.is_schedulable() {
+                n.allocatable_gpus
+                    .saturating_sub(inventory.allocated_gpus(&n.name))
+            } else {
+                0
+            }
+        })
         .collect();
     let own_pods = own_pod_gpus(snapshot);
     let own: Vec<Own> = placements

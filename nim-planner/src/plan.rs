@@ -28,6 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::EnvVar;
 use nim_types::{API_VERSION, NIMBuild, NIMCache, NIMPipeline, NIMService};
+use petgraph::graph::NodeIndex;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -182,11 +183,13 @@ fn cr_id(
 
 macro_rules! normalized {
     ($list:expr) => {{
-        let mut v = $list.clone();
+        // Sort references, then copy: the specs are large and a sort moves them many times.
+        let mut refs: Vec<_> = $list.iter().collect();
+        refs.sort_by(|a, b| sort_key(&a.metadata).cmp(&sort_key(&b.metadata)));
+        let mut v: Vec<_> = refs.into_iter().cloned().collect();
         for o in &mut v {
             o.metadata.namespace = Some(ns_of(&o.metadata));
         }
-        v.sort_by(|a, b| sort_key(&a.metadata).cmp(&sort_key(&b.metadata)));
         v
     }};
 }
@@ -194,10 +197,11 @@ macro_rules! normalized {
 /// Collects desired objects and the graph edges between them.
 #[derive(Default)]
 struct Output {
-    /// Each object with the CR that rendered it first.
-    objects: BTreeMap<ObjectId, (ObjectId, Value)>,
+    /// Each object with (the graph node of) the CR that rendered it first.
+    objects: BTreeMap<ObjectId, (NodeIndex, Value)>,
     graph: DependencyGraph,
-    children: BTreeMap<ObjectId, Vec<ObjectId>>,
+    /// Each CR's rendered objects, as graph nodes.
+    children: BTreeMap<NodeIndex, Vec<NodeIndex>>,
     /// (object, first owner, second owner) for objects two CRs both want, differently.
     collisions: Vec<(ObjectId, ObjectId, ObjectId)>,
 }
@@ -249,27 +253,22 @@ impl Output {
             }
         }
         let id = ObjectId::of(&value)?;
-        self.graph.add_edge(owner, &id);
+        let (owner_node, node) = self.graph.add_edge(owner, &id);
         match self.objects.entry(id.clone()) {
             Entry::Occupied(e) => {
                 // Identical objects (the namespace-shared NIMCache RBAC) are fine; anything else
                 // would silently replace another CR's object.
                 let (first, existing) = e.get();
-                if *existing != value && first != owner {
-                    self.collisions
-                        .push((id.clone(), first.clone(), owner.clone()));
+                if *existing != value && *first != owner_node {
+                    let first = self.graph.id(*first).clone();
+                    self.collisions.push((id.clone(), first, owner.clone()));
                 }
             }
             Entry::Vacant(e) => {
-                e.insert((owner.clone(), value));
+                e.insert((owner_node, value));
             }
         }
-        match self.children.get_mut(owner) {
-            Some(children) => children.push(id.clone()),
-            None => {
-                self.children.insert(owner.clone(), vec![id.clone()]);
-            }
-        }
+        self.children.entry(owner_node).or_default().push(node);
         Some(id)
     }
 
@@ -284,8 +283,13 @@ impl Output {
         for ((a, b), ids) in &by_pair {
             let list: Vec<String> = ids.iter().map(ToString::to_string).collect();
             for (owner, other) in [(a, b), (b, a)] {
-                for child in self.children.get(owner).into_iter().flatten() {
-                    self.objects.remove(child);
+                let owner_node = self.graph.node(owner);
+                for &child in owner_node
+                    .and_then(|o| self.children.get(&o))
+                    .into_iter()
+                    .flatten()
+                {
+                    self.objects.remove(self.graph.id(child));
                 }
                 diags.push(Diagnostic::new(
                     Code::InvalidSpec,
@@ -303,19 +307,20 @@ impl Output {
     /// If any child of `owner` has a name the apiserver would refuse, drop all of them (a
     /// partial set would not work either) and say which CR name to shorten.
     fn reject_bad_names(&mut self, owner: &ObjectId, diags: &mut Vec<Diagnostic>) {
-        let Some(children) = self.children.get(owner) else {
+        let Some(children) = self.graph.node(owner).and_then(|o| self.children.get(&o)) else {
             return;
         };
         let bad: Vec<String> = children
             .iter()
+            .map(|&c| self.graph.id(c))
             .filter(|id| !valid_child_name(id))
             .map(|id| format!("{} {:?}", id.kind, id.name))
             .collect();
         if bad.is_empty() {
             return;
         }
-        for id in children {
-            self.objects.remove(id);
+        for &c in children {
+            self.objects.remove(self.graph.id(c));
         }
         diags.push(Diagnostic::new(
             Code::InvalidSpec,
@@ -394,7 +399,9 @@ pub fn plan(input: &PlanInput, snapshot: &ClusterSnapshot) -> Plan {
     for pipeline in &pipelines {
         out.reject_bad_names(&cr_id("NIMPipeline", &pipeline.metadata), &mut diagnostics);
     }
-    all_services.sort_by(|a, b| sort_key(&a.metadata).cmp(&sort_key(&b.metadata)));
+    if !all_services.is_sorted_by(|a, b| sort_key(&a.metadata) <= sort_key(&b.metadata)) {
+        all_services.sort_by(|a, b| sort_key(&a.metadata).cmp(&sort_key(&b.metadata)));
+    }
     for (dep, dependent) in pipeline_edges {
         if out.objects.contains_key(&dep) {
             out.graph.add_edge(&dep, &dependent);
@@ -439,9 +446,16 @@ pub fn plan(input: &PlanInput, snapshot: &ClusterSnapshot) -> Plan {
         }
     };
     // Each object is taken once: an id the cycle fallback lists twice finds nothing the second time.
-    let objects = order
+    let mut rendered: Vec<(ObjectId, Option<Value>)> = std::mem::take(&mut out.objects)
         .into_iter()
-        .filter_map(|id| out.objects.remove(&id).map(|(_, value)| value))
+        .map(|(id, (_, value))| (id, Some(value)))
+        .collect();
+    let objects = order
+        .iter()
+        .filter_map(|id| {
+            let at = rendered.binary_search_by(|(k, _)| k.cmp(id)).ok()?;
+            rendered[at].1.take()
+        })
         .collect();
     Plan {
         objects,
