@@ -16,7 +16,7 @@
 
 use std::cmp::Reverse;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
@@ -284,6 +284,22 @@ impl DependencyGraph {
     /// assert_eq!(g.apply_order().unwrap(), vec![sa, svc]);
     /// ```
     pub fn apply_order(&self) -> Result<Vec<ObjectId>, Cycle> {
+        let order = self.apply_order_nodes()?;
+        Ok(order.into_iter().map(|i| self.graph[i].clone()).collect())
+    }
+
+    /// [`Self::apply_order`] as node indices (see [`Self::id`]), without copying ids.
+    ///
+    /// ```
+    /// use nim_planner::graph::{DependencyGraph, ObjectId};
+    /// let mut g = DependencyGraph::default();
+    /// let (deploy, svc) = g.add_edge(
+    ///     &ObjectId::new("apps/v1", "Deployment", "n", "a"),
+    ///     &ObjectId::new("v1", "Service", "n", "a"),
+    /// );
+    /// assert_eq!(g.apply_order_nodes().unwrap(), vec![deploy, svc]);
+    /// ```
+    pub fn apply_order_nodes(&self) -> Result<Vec<NodeIndex>, Cycle> {
         // Every node's place in (kind rank, id) order, computed once: the ready set then holds
         // small integers instead of ids.
         let mut by_rank: Vec<NodeIndex> = self.graph.node_indices().collect();
@@ -310,7 +326,7 @@ impl DependencyGraph {
         let mut order = Vec::with_capacity(self.graph.node_count());
         while let Some(Reverse(r)) = ready.pop() {
             let i = by_rank[r];
-            order.push(self.graph[i].clone());
+            order.push(i);
             for next in self.graph.neighbors_directed(i, Direction::Outgoing) {
                 let d = &mut indegree[next.index()];
                 *d -= 1;
@@ -322,15 +338,33 @@ impl DependencyGraph {
         if order.len() == self.graph.node_count() {
             return Ok(order);
         }
-        let placed: BTreeSet<&ObjectId> = order.iter().collect();
+        let mut placed = vec![false; self.graph.node_count()];
+        for i in &order {
+            placed[i.index()] = true;
+        }
         let mut members: Vec<ObjectId> = self
             .graph
-            .node_weights()
-            .filter(|id| !placed.contains(id))
-            .cloned()
+            .node_indices()
+            .filter(|i| !placed[i.index()])
+            .map(|i| self.graph[i].clone())
             .collect();
         members.sort();
         Err(Cycle { members })
+    }
+
+    /// All nodes, sorted by id.
+    ///
+    /// ```
+    /// use nim_planner::graph::{DependencyGraph, ObjectId};
+    /// let mut g = DependencyGraph::default();
+    /// let b = g.add_node(&ObjectId::new("v1", "Service", "n", "b"));
+    /// let a = g.add_node(&ObjectId::new("v1", "Service", "n", "a"));
+    /// assert_eq!(g.nodes_by_id(), vec![a, b]);
+    /// ```
+    pub fn nodes_by_id(&self) -> Vec<NodeIndex> {
+        let mut nodes: Vec<NodeIndex> = self.graph.node_indices().collect();
+        nodes.sort_by(|&a, &b| self.graph[a].cmp(&self.graph[b]));
+        nodes
     }
 
     /// Graphviz DOT text of the graph (nodes sorted, edges sorted).

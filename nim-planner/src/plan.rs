@@ -23,7 +23,6 @@
 //! ```
 
 use std::borrow::Cow;
-use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::EnvVar;
@@ -197,13 +196,20 @@ macro_rules! normalized {
 /// Collects desired objects and the graph edges between them.
 #[derive(Default)]
 struct Output {
-    /// Each object with (the graph node of) the CR that rendered it first.
-    objects: BTreeMap<ObjectId, (NodeIndex, Value)>,
+    /// Each rendered object, by its graph node, with the node of the CR that rendered it first.
+    objects: Vec<Option<(NodeIndex, Value)>>,
     graph: DependencyGraph,
     /// Each CR's rendered objects, as graph nodes.
     children: BTreeMap<NodeIndex, Vec<NodeIndex>>,
     /// (object, first owner, second owner) for objects two CRs both want, differently.
     collisions: Vec<(ObjectId, ObjectId, ObjectId)>,
+}
+
+/// Drop the object of node `i` from [`Output::objects`], if any.
+fn take_slot(objects: &mut [Option<(NodeIndex, Value)>], i: NodeIndex) {
+    if let Some(slot) = objects.get_mut(i.index()) {
+        *slot = None;
+    }
 }
 
 /// Whether `id` can be created: a DNS-1123 name of at most 63 characters (a DNS-1035 label for
@@ -254,22 +260,30 @@ impl Output {
         }
         let id = ObjectId::of(&value)?;
         let (owner_node, node) = self.graph.add_edge(owner, &id);
-        match self.objects.entry(id.clone()) {
-            Entry::Occupied(e) => {
+        if self.objects.len() <= node.index() {
+            self.objects.resize_with(node.index() + 1, || None);
+        }
+        match &self.objects[node.index()] {
+            Some((first, existing)) => {
                 // Identical objects (the namespace-shared NIMCache RBAC) are fine; anything else
                 // would silently replace another CR's object.
-                let (first, existing) = e.get();
                 if *existing != value && *first != owner_node {
                     let first = self.graph.id(*first).clone();
                     self.collisions.push((id.clone(), first, owner.clone()));
                 }
             }
-            Entry::Vacant(e) => {
-                e.insert((owner_node, value));
-            }
+            None => self.objects[node.index()] = Some((owner_node, value)),
         }
         self.children.entry(owner_node).or_default().push(node);
         Some(id)
+    }
+
+    /// Whether an object with this id is rendered (and not dropped again).
+    fn contains(&self, id: &ObjectId) -> bool {
+        self.graph
+            .node(id)
+            .and_then(|i| self.objects.get(i.index()))
+            .is_some_and(Option::is_some)
     }
 
     /// Objects two custom resources both render: drop everything either renders (neither set
@@ -289,7 +303,7 @@ impl Output {
                     .into_iter()
                     .flatten()
                 {
-                    self.objects.remove(self.graph.id(child));
+                    take_slot(&mut self.objects, child);
                 }
                 diags.push(Diagnostic::new(
                     Code::InvalidSpec,
@@ -320,7 +334,7 @@ impl Output {
             return;
         }
         for &c in children {
-            self.objects.remove(self.graph.id(c));
+            take_slot(&mut self.objects, c);
         }
         diags.push(Diagnostic::new(
             Code::InvalidSpec,
@@ -403,7 +417,7 @@ pub fn plan(input: &PlanInput, snapshot: &ClusterSnapshot) -> Plan {
         all_services.sort_by(|a, b| sort_key(&a.metadata).cmp(&sort_key(&b.metadata)));
     }
     for (dep, dependent) in pipeline_edges {
-        if out.objects.contains_key(&dep) {
+        if out.contains(&dep) {
             out.graph.add_edge(&dep, &dependent);
         }
     }
@@ -436,25 +450,18 @@ pub fn plan(input: &PlanInput, snapshot: &ClusterSnapshot) -> Plan {
 
     out.resolve_collisions(&mut diagnostics);
     sort_diagnostics(&mut diagnostics);
-    let order = match out.graph.apply_order() {
-        Ok(order) => order,
-        Err(cycle) => {
-            // Already reported (e.g. PipelineDependencyCycle); fall back to a stable order.
-            let mut ids: Vec<ObjectId> = out.objects.keys().cloned().collect();
-            ids.extend(cycle.members);
-            ids
-        }
-    };
-    // Each object is taken once: an id the cycle fallback lists twice finds nothing the second time.
-    let mut rendered: Vec<(ObjectId, Option<Value>)> = std::mem::take(&mut out.objects)
-        .into_iter()
-        .map(|(id, (_, value))| (id, Some(value)))
-        .collect();
+    // On a cycle (already reported, e.g. PipelineDependencyCycle) fall back to id order.
+    let order = out
+        .graph
+        .apply_order_nodes()
+        .unwrap_or_else(|_| out.graph.nodes_by_id());
     let objects = order
-        .iter()
-        .filter_map(|id| {
-            let at = rendered.binary_search_by(|(k, _)| k.cmp(id)).ok()?;
-            rendered[at].1.take()
+        .into_iter()
+        .filter_map(|i| {
+            out.objects
+                .get_mut(i.index())?
+                .take()
+                .map(|(_, value)| value)
         })
         .collect();
     Plan {
@@ -691,7 +698,7 @@ fn add_cache_pvc_edge(
             &owner.namespace,
             &cache.pvc_name,
         );
-        if out.objects.contains_key(&cache_pvc) {
+        if out.contains(&cache_pvc) {
             out.graph.add_edge(&cache_pvc, workload);
         }
     }
@@ -777,7 +784,7 @@ fn plan_build(
                     &id.namespace,
                     &CacheInfo::from_nimcache(cache).pvc_name,
                 );
-                if out.objects.contains_key(&pvc) {
+                if out.contains(&pvc) {
                     out.graph.add_edge(&pvc, &pod_id);
                 }
             }
