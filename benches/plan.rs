@@ -30,9 +30,24 @@
 //! | 8      | 1 GPU, explicit, embedding model, own PVC                        |
 //! | 9      | 1 GPU, explicit, NIMCache without profile                         |
 //!
+//! The benchmark runs with the allocator the `nim-operator` binary ships with (mimalloc);
+//! `cargo bench --features system-allocator --bench plan` measures with the system allocator.
+//!
 //! Services live in four namespaces; each namespace has one NIMCache (with a `-manifest`
 //! ConfigMap of 7 profiles) per 40 services, present both in the cluster (status Ready) and in
 //! the plan input.
+
+/// The binary's allocator (see `src/main.rs`), so the figures are those of `nim-operator plan`.
+#[cfg(not(feature = "system-allocator"))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Which allocator this build measures (printed with each case's summary).
+const ALLOCATOR_NAME: &str = if cfg!(feature = "system-allocator") {
+    "system"
+} else {
+    "mimalloc"
+};
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -379,7 +394,7 @@ fn summary(nodes: usize, services: usize, input: &PlanInput, snapshot: &ClusterS
         *codes.entry(d.code.as_str()).or_default() += 1;
     }
     eprintln!(
-        "plan {services}x{nodes}: first run {elapsed:.2?}; {} GPU nodes, {} objects, \
+        "plan {services}x{nodes} ({ALLOCATOR_NAME} allocator): first run {elapsed:.2?}; {} GPU nodes, {} objects, \
          {placed} replicas placed, {fitting}/{services} services at min replicas, \
          diagnostics {codes:?}",
         snapshot.inventory.gpu_nodes().count(),
