@@ -324,3 +324,60 @@ fn pipeline_dependency_cycle() {
     assert!(d[0].message.contains("a, b, c"));
     assert_eq!(d[1].field, "spec.services[3].dependencies");
 }
+
+/// A dependency cycle among a pipeline's services is an error on the pipeline, and the graph has
+/// no topological order: the plan still lists every rendered object exactly once, in id order,
+/// and the same input gives the same bytes.
+#[test]
+fn plan_with_a_pipeline_cycle_lists_every_object_once() {
+    use nim_planner::graph::ObjectId;
+    use nim_planner::plan::{PlanInput, plan};
+    let service = |name: &str, dep: &str| {
+        json!({"name": name, "enabled": true, "spec": {
+            "image": {"repository": "nvcr.io/nim/meta/llama-3.1-8b-instruct", "tag": "1.8.0"},
+            "authSecret": "ngc-api-secret", "replicas": 1,
+            "storage": {"pvc": {"create": true, "size": "50Gi", "volumeAccessMode": "ReadWriteOnce"}},
+            "resources": {"limits": {"nvidia.com/gpu": "1"}},
+            "expose": {"service": {"port": 8000}}},
+         "dependencies": [{"name": dep, "port": 8000}]})
+    };
+    let pipeline = json!({
+        "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMPipeline",
+        "metadata": {"name": "rag", "namespace": "nim", "uid": "p-uid"},
+        "spec": {"services": [service("a", "b"), service("b", "c"), service("c", "a")]}
+    });
+    let (input, problems) = PlanInput::from_objects(&[pipeline]);
+    assert!(problems.is_empty(), "{problems:#?}");
+    let p = plan(&input, &cluster());
+    assert!(
+        p.diagnostics
+            .iter()
+            .any(|d| d.code == Code::PipelineDependencyCycle && d.is_error()),
+        "{:#?}",
+        p.diagnostics
+    );
+    assert!(p.graph.is_cyclic());
+    let ids: Vec<ObjectId> = p
+        .objects
+        .iter()
+        .map(|o| ObjectId::of(o).expect("rendered objects have an id"))
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(ids, sorted, "each object once, in id order");
+    for (kind, name) in [
+        ("NIMService", "a"),
+        ("NIMService", "c"),
+        ("Deployment", "b"),
+    ] {
+        assert!(
+            ids.iter().any(|id| id.kind == kind && id.name == name),
+            "{kind} {name} missing from {ids:#?}"
+        );
+    }
+    assert_eq!(
+        serde_json::to_string(&p).unwrap(),
+        serde_json::to_string(&plan(&input, &cluster())).unwrap()
+    );
+}
