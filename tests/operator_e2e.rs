@@ -871,3 +871,90 @@ async fn a_cache_without_manifest_runs_the_probe_pod() {
         "no Job before profiles are known"
     );
 }
+
+/// A multi-node MPI NIMService gets its LeaderWorkerSet and the SSH key Secret the planner
+/// cannot render: a fresh, unencrypted OpenSSH key owned by the service. A later spec change
+/// re-applies the LeaderWorkerSet but never replaces the key.
+#[tokio::test]
+#[ignore = "needs the local control plane (scripts/test.sh)"]
+async fn a_multi_node_service_gets_its_mpi_ssh_key_once() {
+    use k8s_openapi::api::core::v1::Secret;
+    let ns = TestNamespace::new("e2e-mpi").await;
+    let client = ns.client();
+    let kubeconfig = install_rbac(&client, ns.name()).await;
+    let _op = OperatorProcess::start(&kubeconfig, ns.name(), "mpi").await;
+    let yaml = service_yaml(
+        "mn",
+        "  replicas: 1\n  multiNode:\n    parallelism:\n      tensor: 1\n      pipeline: 2\n",
+    )
+    .replace(
+        "    emptyDir: {}\n",
+        "    pvc:\n      create: true\n      size: 50Gi\n      volumeAccessMode: ReadWriteMany\n",
+    );
+    create_yaml(&client, ns.name(), &yaml)
+        .await
+        .expect("create");
+    let lws_api = dyn_api(
+        &client,
+        ns.name(),
+        "leaderworkerset.x-k8s.io",
+        "v1",
+        "LeaderWorkerSet",
+        "leaderworkersets",
+    );
+    wait_for("the LeaderWorkerSet", TIMEOUT, || async {
+        lws_api
+            .get_opt("mn-lws")
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "absent".to_string())
+    })
+    .await;
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), ns.name());
+    let secret = wait_for("the MPI SSH key Secret", TIMEOUT, || async {
+        secrets
+            .get_opt("mn-ssh-pk")
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "absent".to_string())
+    })
+    .await;
+    let svc = services(&client, ns.name()).get("mn").await.expect("svc");
+    let owner = &secret.metadata.owner_references.as_ref().expect("owner")[0];
+    assert_eq!(owner.uid, svc.uid().expect("uid"));
+    assert_eq!(owner.controller, Some(true));
+    let pem = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get("private.key"))
+        .map(|b| String::from_utf8(b.0.clone()).expect("UTF-8"))
+        .expect("private.key");
+    let key = ssh_key::PrivateKey::from_openssh(&pem).expect("an OpenSSH private key");
+    assert!(!key.is_encrypted());
+
+    // A spec change re-plans the service: the LWS gets the new env, the key stays.
+    services(&client, ns.name())
+        .patch(
+            "mn",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"env": [{"name": "NIM_LOG_LEVEL", "value": "DEBUG"}]}})),
+        )
+        .await
+        .expect("patch");
+    wait_for(
+        "the LeaderWorkerSet to get the new env",
+        TIMEOUT,
+        || async {
+            let lws = lws_api.get("mn-lws").await.map_err(|e| e.to_string())?;
+            if lws.data.to_string().contains("DEBUG") {
+                Ok(())
+            } else {
+                Err("old template".to_string())
+            }
+        },
+    )
+    .await;
+    let after = secrets.get("mn-ssh-pk").await.expect("Secret");
+    assert_eq!(after.metadata.uid, secret.metadata.uid, "never re-created");
+    assert_eq!(after.data, secret.data, "never replaced");
+}

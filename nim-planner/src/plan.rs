@@ -639,7 +639,7 @@ fn plan_service(
                         obj.clone(),
                         "spec.multiNode.mpi",
                         format!(
-                            "the MPI SSH key Secret {}-ssh-pk is not rendered: NVIDIA's operator generates a random RSA key once, which a pure planner cannot; the operator creates it (or pass a key to the renderer), and the LeaderWorkerSet pods wait for it.",
+                            "the MPI SSH key Secret {}-ssh-pk is not rendered: it holds a random key, which a pure planner cannot make. `nim-operator run` creates it once (nim_reconcile::mpi); elsewhere create it or pass a key to the renderer (RenderContext::mpi_ssh_private_key). The LeaderWorkerSet pods wait for it.",
                             id.name
                         ),
                     ));

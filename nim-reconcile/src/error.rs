@@ -68,6 +68,14 @@ pub enum Error {
     /// An object could not be (de)serialised.
     #[error("serialization error: {0}")]
     Serde(#[from] serde_json::Error),
+    /// A key the operator generates (the multi-node MPI SSH key) could not be made.
+    #[error("could not generate {what}: {message}")]
+    KeyGeneration {
+        /// Which key.
+        what: String,
+        /// Why.
+        message: String,
+    },
 }
 
 impl Error {
@@ -84,6 +92,7 @@ impl Error {
             Self::Rejected { .. } => "Rejected",
             Self::Kube(_) => "KubeApiError",
             Self::Serde(_) => "SerializationError",
+            Self::KeyGeneration { .. } => "KeyGenerationFailed",
         }
     }
 
@@ -104,7 +113,7 @@ impl Error {
                 _ => ErrorClass::Transient,
             },
             Self::KindNotInstalled { .. } => ErrorClass::Environment,
-            Self::Kube(_) => ErrorClass::Transient,
+            Self::Kube(_) | Self::KeyGeneration { .. } => ErrorClass::Transient,
         }
     }
 }

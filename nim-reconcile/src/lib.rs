@@ -28,6 +28,7 @@ pub mod kinds;
 pub mod kube_impl;
 pub mod memory;
 pub mod metrics;
+pub mod mpi;
 pub mod nimbuild;
 pub mod nimcache;
 pub mod nimpipeline;

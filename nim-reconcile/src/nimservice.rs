@@ -76,7 +76,7 @@ pub async fn reconcile(r: &Reconciler, svc: &NIMService) -> Result<Outcome> {
     }
 
     let mut placement = None;
-    let mut result = Ok(());
+    let mut result: Result<()> = Ok(());
     if problem.is_none() {
         let input = PlanInput {
             services: vec![svc.clone()],
@@ -97,13 +97,17 @@ pub async fn reconcile(r: &Reconciler, svc: &NIMService) -> Result<Outcome> {
                 placement: placement_problem,
             });
         } else {
-            match r
-                .sync_children(&ns, uid, &planned.objects, &|_| false)
-                .await
-            {
-                Ok(n) => writes += n,
-                Err(e) => result = Err(e),
+            result = async {
+                // The planner cannot make the random MPI SSH key; it is made here, once.
+                let mut desired = planned.objects;
+                let ssh = crate::mpi::mpi_ssh_secret(r.observe.as_ref(), svc)?;
+                let ssh_id = ssh.as_ref().map(|(id, _)| id.clone());
+                desired.extend(ssh.and_then(|(_, secret)| secret));
+                let keep = |id: &ObjectId| ssh_id.as_ref() == Some(id);
+                writes += r.sync_children(&ns, uid, &desired, &keep).await?;
+                Ok(())
             }
+            .await;
         }
     }
     if let Err(e) = &result {

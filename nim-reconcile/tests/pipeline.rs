@@ -442,3 +442,57 @@ async fn the_manifest_probe_stores_the_manifest_then_the_job_caches_the_selected
         "{args}"
     );
 }
+
+/// A multi-node MPI service gets the SSH key Secret the planner cannot make: a fresh OpenSSH
+/// key, owned by the service, created once and never replaced or pruned.
+#[tokio::test]
+async fn a_multi_node_mpi_service_gets_its_ssh_key_secret_once() {
+    let (c, r) = setup(VKS, &[]);
+    c.put(json!({
+        "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMService",
+        "metadata": {"name": "llama-70b-mn", "namespace": "default", "uid": "svc-uid",
+                     "generation": 1},
+        "spec": {
+            "image": {"repository": "nvcr.io/nim/meta/llama-3.1-70b-instruct", "tag": "1.8.0"},
+            "authSecret": "ngc-api-secret", "replicas": 1,
+            "storage": {"pvc": {"create": true, "size": "200Gi",
+                                "volumeAccessMode": "ReadWriteMany"}},
+            "resources": {"limits": {"nvidia.com/gpu": "4"}},
+            "multiNode": {"parallelism": {"tensor": 4, "pipeline": 2}},
+            "expose": {"service": {"port": 8000}}
+        }
+    }));
+    let reconcile = || async {
+        nimservice::reconcile(&r, &typed::<NIMService>(&c, "NIMService", "llama-70b-mn"))
+            .await
+            .expect("svc")
+    };
+    reconcile().await;
+    let lws = ObjectId::new(
+        "leaderworkerset.x-k8s.io/v1",
+        "LeaderWorkerSet",
+        "default",
+        "llama-70b-mn-lws",
+    );
+    assert!(c.get(&lws).is_some(), "writes: {:?}", c.writes());
+    let secret = c.get(&id("Secret", "llama-70b-mn-ssh-pk")).expect("Secret");
+    assert_eq!(secret["metadata"]["ownerReferences"][0]["uid"], "svc-uid");
+    assert_eq!(
+        secret["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "k8s-nim-operator"
+    );
+    let pem = secret["stringData"]["private.key"]
+        .as_str()
+        .expect("private.key")
+        .to_string();
+    let key = ssh_key::PrivateKey::from_openssh(&pem).expect("an OpenSSH private key");
+    assert_eq!(key.algorithm(), ssh_key::Algorithm::Ed25519);
+    assert!(!key.is_encrypted(), "mpirun cannot type a passphrase");
+
+    // The next reconciles keep the key: no write, no prune, same key.
+    c.clear_writes();
+    reconcile().await;
+    assert_eq!(c.writes(), Vec::<String>::new());
+    let again = c.get(&id("Secret", "llama-70b-mn-ssh-pk")).expect("Secret");
+    assert_eq!(again["stringData"]["private.key"], pem.as_str());
+}

@@ -427,7 +427,7 @@ pub struct RenderContext {
     pub selected_profiles: Vec<String>,
     /// PEM private key for the multi-node MPI Secret `<name>-ssh-pk`. NVIDIA generates a random
     /// RSA-2048 key once; a pure planner cannot, so the Secret is rendered only when the
-    /// caller supplies one.
+    /// caller supplies one (`nim_reconcile::mpi` makes one for the operator).
     pub mpi_ssh_private_key: Option<String>,
     /// Name of the channel ResourceClaimTemplate of an **existing** ComputeDomain
     /// (`multiNode.computeDomain.name`), read from that object by the caller.
