@@ -958,3 +958,88 @@ async fn a_multi_node_service_gets_its_mpi_ssh_key_once() {
     assert_eq!(after.metadata.uid, secret.metadata.uid, "never re-created");
     assert_eq!(after.data, secret.data, "never replaced");
 }
+
+/// A CRD installed after the operator started is picked up without a restart: a KServe
+/// NIMService first fails with `KindNotInstalled`; once the InferenceService CRD exists, the
+/// operator watches the new kind and applies the InferenceService.
+#[tokio::test]
+#[ignore = "needs the local control plane (scripts/test.sh)"]
+async fn a_crd_installed_after_the_start_is_picked_up() {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    const CRD: &str = "inferenceservices.serving.kserve.io";
+    let ns = TestNamespace::new("e2e-late-crd").await;
+    let client = ns.client();
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    // No test installs KServe; a previous run of this test may have.
+    let _ = crds.delete(CRD, &DeleteParams::default()).await;
+    wait_for("no InferenceService CRD", TIMEOUT, || async {
+        match crds.get_opt(CRD).await.map_err(|e| e.to_string())? {
+            None => Ok(()),
+            Some(_) => Err("still there".to_string()),
+        }
+    })
+    .await;
+    let kubeconfig = install_rbac(&client, ns.name()).await;
+    let _op = OperatorProcess::start_with(
+        &kubeconfig,
+        ns.name(),
+        "late-crd",
+        &["--discovery-interval", "1"],
+    )
+    .await;
+    let yaml = service_yaml("ks", "  replicas: 1\n  inferencePlatform: kserve\n");
+    create_yaml(&client, ns.name(), &yaml)
+        .await
+        .expect("create");
+    let svcs = services(&client, ns.name());
+    let svc = wait_state(&svcs, "ks", "Failed").await;
+    let failed = condition(&svc, "Failed").expect("Failed condition");
+    assert_eq!(failed["reason"], "KindNotInstalled", "{failed}");
+
+    let crd: CustomResourceDefinition = serde_json::from_value(json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": CRD},
+        "spec": {
+            "group": "serving.kserve.io", "scope": "Namespaced",
+            "names": {"plural": "inferenceservices", "singular": "inferenceservice",
+                      "kind": "InferenceService", "listKind": "InferenceServiceList"},
+            "versions": [{"name": "v1beta1", "served": true, "storage": true,
+                          "subresources": {"status": {}},
+                          "schema": {"openAPIV3Schema": {"type": "object",
+                              "x-kubernetes-preserve-unknown-fields": true}}}]
+        }
+    }))
+    .expect("CRD");
+    crds.create(&PostParams::default(), &crd)
+        .await
+        .expect("create CRD");
+    let isvc = dyn_api(
+        &client,
+        ns.name(),
+        "serving.kserve.io",
+        "v1beta1",
+        "InferenceService",
+        "inferenceservices",
+    );
+    let applied = wait_for("the InferenceService", TIMEOUT, || async {
+        isvc.get_opt("ks")
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "absent".to_string())
+    })
+    .await;
+    let owner = &applied.metadata.owner_references.as_ref().expect("owner")[0];
+    assert_eq!(
+        owner.uid,
+        svcs.get("ks").await.expect("svc").uid().expect("uid")
+    );
+    wait_for("the Failed condition to clear", TIMEOUT, || async {
+        let s = svcs.get("ks").await.map_err(|e| e.to_string())?;
+        match condition(&s, "Failed") {
+            Some(c) if c["status"] == "True" => Err(format!("still failed: {c}")),
+            _ => Ok(()),
+        }
+    })
+    .await;
+    let _ = crds.delete(CRD, &DeleteParams::default()).await;
+}

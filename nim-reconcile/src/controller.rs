@@ -42,6 +42,8 @@ pub struct OperatorConfig {
     pub field_manager: String,
     /// This replica's identity (event reporter instance).
     pub identity: String,
+    /// How often to look for child kinds whose CRDs were installed after the start.
+    pub discovery_interval: Duration,
 }
 
 impl Default for OperatorConfig {
@@ -50,6 +52,7 @@ impl Default for OperatorConfig {
             namespace: None,
             field_manager: FIELD_MANAGER.to_string(),
             identity: "nim-operator".to_string(),
+            discovery_interval: Duration::from_secs(60),
         }
     }
 }
@@ -233,6 +236,26 @@ impl Senders {
             }
         }
     }
+
+    /// Request a reconcile of every NIM object in the watch caches.
+    fn everything(&self, observer: &KubeObserver) {
+        for o in observer.caches().state() {
+            let _ = self.caches.unbounded_send(ObjectRef::from_obj(o.as_ref()));
+        }
+        for o in observer.services().state() {
+            let _ = self
+                .services
+                .unbounded_send(ObjectRef::from_obj(o.as_ref()));
+        }
+        for o in observer.pipelines().state() {
+            let _ = self
+                .pipelines
+                .unbounded_send(ObjectRef::from_obj(o.as_ref()));
+        }
+        for o in observer.builds().state() {
+            let _ = self.builds.unbounded_send(ObjectRef::from_obj(o.as_ref()));
+        }
+    }
 }
 
 type Stores = (Store<NIMService>, Store<NIMCache>, Store<NIMBuild>);
@@ -305,6 +328,7 @@ pub struct Observed {
     /// The watch caches.
     pub observer: Arc<KubeObserver>,
     rx: Receivers,
+    tx: Senders,
 }
 
 struct Receivers {
@@ -335,7 +359,7 @@ pub async fn observe(client: Client, config: &OperatorConfig) -> Result<Observed
     let observer = KubeObserver::start(
         client,
         config.namespace.as_deref(),
-        hooks(tx, stores.clone()),
+        hooks(tx.clone(), stores.clone()),
     )
     .await?;
     let _ = stores.set((observer.services(), observer.caches(), observer.builds()));
@@ -347,6 +371,7 @@ pub async fn observe(client: Client, config: &OperatorConfig) -> Result<Observed
             pipelines: pipelines_rx,
             builds: builds_rx,
         },
+        tx,
     })
 }
 
@@ -391,6 +416,24 @@ pub async fn run(
         async move {
             let _ = rx.wait_for(|s| *s).await;
         }
+    };
+    // A CRD installed after the start (Gateway API, LeaderWorkerSet, …): watch the new kind and
+    // re-reconcile everything, so what failed with KindNotInstalled does not wait for its
+    // five-minute retry.
+    let rediscover = {
+        let (observer, tx, every) = (
+            observed.observer.clone(),
+            observed.tx.clone(),
+            config.discovery_interval,
+        );
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if observer.discover_kinds(true).await > 0 {
+                    tx.everything(&observer);
+                }
+            }
+        })
     };
     let Receivers {
         caches,
@@ -457,4 +500,5 @@ pub async fn run(
         )
         .for_each(|_| futures::future::ready(()));
     futures::join!(cache_ctrl, svc_ctrl, pipe_ctrl, build_ctrl);
+    rediscover.abort();
 }

@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
@@ -76,13 +77,36 @@ pub struct KubeObserver {
     services: Store<NIMService>,
     pipelines: Store<NIMPipeline>,
     builds: Store<NIMBuild>,
-    children: BTreeMap<(String, String), (ApiResource, Store<DynamicObject>)>,
+    /// Watch caches of the child kinds the cluster serves, by (apiVersion, kind). Grows when
+    /// [`KubeObserver::discover_kinds`] finds a CRD installed after the start.
+    children: RwLock<BTreeMap<(String, String), ChildStore>>,
     policies: Option<(ApiResource, Store<DynamicObject>)>,
-    served: BTreeSet<(String, String)>,
-    tasks: Vec<JoinHandle<()>>,
+    served: RwLock<BTreeSet<(String, String)>>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+    namespace: Option<String>,
+    child_hook: OnChange<DynamicObject>,
 }
 
+type ChildStore = (ApiResource, Store<DynamicObject>);
+
+/// How long a watch of a newly served kind may take to list before it counts as served anyway.
+const NEW_KIND_SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+
 use kube::runtime::reflector::reflector;
+
+/// Lock helpers that survive a panicked holder (the data stays consistent: every critical
+/// section is a single insert or read).
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn lock<T>(l: &Mutex<T>) -> MutexGuard<'_, T> {
+    l.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 fn spawn<K>(
     api: Api<K>,
@@ -199,33 +223,6 @@ impl KubeObserver {
             &mut tasks,
         );
 
-        let mut served = BTreeSet::new();
-        let mut children = BTreeMap::new();
-        for kind in MANAGED_KINDS {
-            let gvk = GroupVersionKind::gvk(kind.group, kind.version, kind.kind);
-            match kube::discovery::pinned_kind(&client, &gvk).await {
-                Ok(_) => {
-                    served.insert((kind.api_version(), kind.kind.to_string()));
-                }
-                Err(e) => {
-                    tracing::info!(kind = kind.kind, api_version = %kind.api_version(), error = %e, "kind not served; objects of this kind cannot be applied");
-                    continue;
-                }
-            }
-            // Pods and NIMServices are already watched (unfiltered).
-            if matches!(kind.kind, "Pod" | "NIMService") {
-                continue;
-            }
-            let ar = kind.api_resource();
-            let api: Api<DynamicObject> = match namespace {
-                Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
-                None => Api::all_with(client.clone(), &ar),
-            };
-            let cfg = watcher::Config::default().labels(MANAGED_BY_SELECTOR);
-            let (store, task) = spawn_dynamic(api, ar.clone(), cfg, hooks.child.clone());
-            tasks.push(task);
-            children.insert((kind.api_version(), kind.kind.to_string()), (ar, store));
-        }
         let policy_gvk = GroupVersionKind::gvk("nvidia.com", "v1", "ClusterPolicy");
         let policies = match kube::discovery::pinned_kind(&client, &policy_gvk).await {
             Ok((ar, _)) => {
@@ -241,7 +238,7 @@ impl KubeObserver {
             }
             Err(_) => None,
         };
-        Ok(Self {
+        let observer = Self {
             client,
             nodes,
             pods,
@@ -249,11 +246,67 @@ impl KubeObserver {
             services,
             pipelines,
             builds,
-            children,
+            children: RwLock::default(),
             policies,
-            served,
-            tasks,
-        })
+            served: RwLock::default(),
+            tasks: Mutex::new(tasks),
+            namespace: namespace.map(str::to_owned),
+            child_hook: hooks.child,
+        };
+        observer.discover_kinds(false).await;
+        Ok(observer)
+    }
+
+    /// Look for managed kinds the cluster did not serve so far (a CRD installed after the
+    /// start, e.g. Gateway API or LeaderWorkerSet) and start watching them. With `wait_ready`,
+    /// a new kind counts as served once its watch has listed (at most 30 s), so the next
+    /// reconcile sees its existing objects. Returns the number of newly served kinds.
+    ///
+    /// ```text
+    /// if observer.discover_kinds(true).await > 0 { /* re-reconcile what failed */ }
+    /// ```
+    pub async fn discover_kinds(&self, wait_ready: bool) -> usize {
+        let mut added = 0;
+        for kind in MANAGED_KINDS {
+            let key = (kind.api_version(), kind.kind.to_string());
+            if read(&self.served).contains(&key) {
+                continue;
+            }
+            let gvk = GroupVersionKind::gvk(kind.group, kind.version, kind.kind);
+            if let Err(e) = kube::discovery::pinned_kind(&self.client, &gvk).await {
+                if !wait_ready {
+                    tracing::info!(kind = kind.kind, api_version = %kind.api_version(), error = %e, "kind not served; objects of this kind cannot be applied");
+                }
+                continue;
+            }
+            // Pods and NIMServices are already watched (unfiltered).
+            if !matches!(kind.kind, "Pod" | "NIMService") {
+                let ar = kind.api_resource();
+                let api: Api<DynamicObject> = match &self.namespace {
+                    Some(ns) => Api::namespaced_with(self.client.clone(), ns, &ar),
+                    None => Api::all_with(self.client.clone(), &ar),
+                };
+                let cfg = watcher::Config::default().labels(MANAGED_BY_SELECTOR);
+                let (store, task) = spawn_dynamic(api, ar.clone(), cfg, self.child_hook.clone());
+                lock(&self.tasks).push(task);
+                if wait_ready {
+                    let _ =
+                        tokio::time::timeout(NEW_KIND_SYNC_TIMEOUT, store.wait_until_ready()).await;
+                }
+                write(&self.children).insert(key.clone(), (ar, store));
+            }
+            if wait_ready {
+                tracing::info!(kind = kind.kind, api_version = %kind.api_version(), "kind now served; watching it");
+            }
+            write(&self.served).insert(key);
+            added += 1;
+        }
+        added
+    }
+
+    /// The child watch caches (cheap clones), so no lock is held across an await.
+    fn child_stores(&self) -> Vec<ChildStore> {
+        read(&self.children).values().cloned().collect()
     }
 
     /// Wait until every watch has listed once.
@@ -264,7 +317,7 @@ impl KubeObserver {
         let _ = self.services.wait_until_ready().await;
         let _ = self.pipelines.wait_until_ready().await;
         let _ = self.builds.wait_until_ready().await;
-        for (_, store) in self.children.values() {
+        for (_, store) in self.child_stores() {
             let _ = store.wait_until_ready().await;
         }
         if let Some((_, p)) = &self.policies {
@@ -287,18 +340,23 @@ impl KubeObserver {
         self.builds.clone()
     }
 
+    /// The NIMPipeline store.
+    pub fn pipelines(&self) -> Store<NIMPipeline> {
+        self.pipelines.clone()
+    }
+
     fn dynamic_get(&self, id: &ObjectId) -> Option<Value> {
-        let (ar, store) = self
-            .children
-            .get(&(id.api_version.clone(), id.kind.clone()))?;
+        let (ar, store) = read(&self.children)
+            .get(&(id.api_version.clone(), id.kind.clone()))?
+            .clone();
         let key = ObjectRef::<DynamicObject>::new_with(&id.name, ar.clone()).within(&id.namespace);
-        store.get(&key).and_then(|o| typed_dynamic(o.as_ref(), ar))
+        store.get(&key).and_then(|o| typed_dynamic(o.as_ref(), &ar))
     }
 }
 
 impl Drop for KubeObserver {
     fn drop(&mut self) {
-        for t in &self.tasks {
+        for t in lock(&self.tasks).iter() {
             t.abort();
         }
     }
@@ -342,10 +400,10 @@ impl Observe for KubeObserver {
     fn snapshot(&self) -> ClusterSnapshot {
         // Manifest ConfigMaps and the ClusterPolicy go through the planner's own parser.
         let mut objects: Vec<Value> = Vec::new();
-        if let Some((ar, store)) = self
-            .children
+        let config_maps = read(&self.children)
             .get(&("v1".to_string(), "ConfigMap".to_string()))
-        {
+            .cloned();
+        if let Some((ar, store)) = config_maps {
             objects.extend(
                 store
                     .state()
@@ -356,7 +414,7 @@ impl Observe for KubeObserver {
                             .as_deref()
                             .is_some_and(|n| n.ends_with(nim_planner::snapshot::MANIFEST_SUFFIX))
                     })
-                    .filter_map(|cm| typed_dynamic(cm.as_ref(), ar)),
+                    .filter_map(|cm| typed_dynamic(cm.as_ref(), &ar)),
             );
         }
         if let Some((ar, p)) = &self.policies {
@@ -420,10 +478,10 @@ impl Observe for KubeObserver {
             return out;
         }
         let owned = |v: &Value| controller_uid(v) == Some(owner_uid);
-        for (ar, store) in self.children.values() {
+        for (ar, store) in self.child_stores() {
             for o in store.state() {
                 if o.metadata.namespace.as_deref() == Some(namespace)
-                    && let Some(v) = typed_dynamic(o.as_ref(), ar)
+                    && let Some(v) = typed_dynamic(o.as_ref(), &ar)
                     && owned(&v)
                 {
                     out.push(v);
@@ -457,8 +515,7 @@ impl Observe for KubeObserver {
     }
 
     fn serves(&self, api_version: &str, kind: &str) -> bool {
-        self.served
-            .contains(&(api_version.to_string(), kind.to_string()))
+        read(&self.served).contains(&(api_version.to_string(), kind.to_string()))
             || !MANAGED_KINDS
                 .iter()
                 .any(|k: &ManagedKind| k.kind == kind && k.api_version() == api_version)

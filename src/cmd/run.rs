@@ -42,6 +42,10 @@ pub struct RunArgs {
     /// Server-side apply field manager.
     #[arg(long, default_value = nim_reconcile::kube_impl::FIELD_MANAGER)]
     pub field_manager: String,
+    /// Seconds between looks for child kinds whose CRDs were installed after the start
+    /// (Gateway API, LeaderWorkerSet, KServe, …); a newly served kind re-reconciles everything.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub discovery_interval: u64,
 }
 
 #[derive(Clone)]
@@ -169,6 +173,7 @@ async fn operate(args: RunArgs) -> anyhow::Result<i32> {
         namespace: args.namespace.clone(),
         field_manager: args.field_manager.clone(),
         identity: identity.clone(),
+        discovery_interval: std::time::Duration::from_secs(args.discovery_interval),
     };
     tracing::info!(identity = %identity, namespace = ?op.namespace, leader_elect = args.leader_elect, "starting");
     let observed = controller::observe(client.clone(), &op)

@@ -281,6 +281,19 @@ impl OperatorProcess {
     /// # Panics
     /// When the process cannot start, exits, or is not healthy in time (with its log).
     pub async fn start(kubeconfig: &Path, namespace: &str, identity: &str) -> Self {
+        Self::start_with(kubeconfig, namespace, identity, &[]).await
+    }
+
+    /// [`Self::start`] with `extra` arguments appended to `nim-operator run`.
+    ///
+    /// # Panics
+    /// As [`Self::start`].
+    pub async fn start_with(
+        kubeconfig: &Path,
+        namespace: &str,
+        identity: &str,
+        extra: &[&str],
+    ) -> Self {
         let port = free_port();
         let log = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("operator-{namespace}-{identity}.log"));
@@ -290,6 +303,7 @@ impl OperatorProcess {
             .args(["run", "--namespace", namespace, "--identity", identity])
             .args(["--metrics-bind", &format!("127.0.0.1:{port}")])
             .args(["--lease-namespace", namespace])
+            .args(extra)
             .env("KUBECONFIG", kubeconfig)
             .stdin(Stdio::null())
             .stdout(out)
