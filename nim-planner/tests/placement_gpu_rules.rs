@@ -368,6 +368,17 @@ fn not_ready_and_tainted_nodes_are_unavailable() {
     assert_eq!(p[0].replicas_placed, 0);
     assert_eq!(p[0].unavailable_nodes.len(), 2);
     assert!(codes(&d).contains(&Code::MinReplicasUnschedulable));
+    // The plan's JSON shape: a map from node name to its rejection.
+    let json = serde_json::to_value(&p[0]).unwrap();
+    let unavailable = json["unavailable_nodes"].as_object().expect("a map");
+    assert_eq!(
+        unavailable.keys().collect::<Vec<_>>(),
+        ["vks-h100-0", "vks-h100-1"]
+    );
+    assert!(
+        unavailable.values().all(|r| r["kind"] == "inventory"),
+        "{json}"
+    );
 
     let tolerant = service(
         "llm",
