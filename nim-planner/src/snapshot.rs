@@ -123,9 +123,10 @@ pub struct ClusterSnapshot {
     /// Skipped or partly unreadable objects, sorted.
     pub errors: Vec<SnapshotError>,
     /// The Pods, sorted by namespace/name (the planner counts a NIMService's own pods as its
-    /// capacity; see [`crate::placement::is_own_pod`]). Not serialized.
+    /// capacity; see [`crate::placement::is_own_pod`]). Shared like the inventory. Not
+    /// serialized.
     #[serde(skip)]
-    pub pods: Vec<Pod>,
+    pub pods: Arc<[Pod]>,
 }
 
 /// `namespace/name` key used by [`ClusterSnapshot`] maps.
@@ -360,7 +361,7 @@ impl ClusterSnapshot {
             inventory.cluster_policy = Some(cp.state);
         }
         snap.inventory = Arc::new(inventory);
-        snap.pods = pods;
+        snap.pods = pods.into();
         snap.errors.sort();
         snap.errors.dedup();
         snap

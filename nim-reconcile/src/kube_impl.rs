@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -85,6 +86,11 @@ pub struct KubeObserver {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     namespace: Option<String>,
     child_hook: OnChange<DynamicObject>,
+    /// Bumped by every event of a watch the snapshot is made from.
+    version: Arc<AtomicU64>,
+    /// The last snapshot and the version it was made at: a burst of reconciles (a Node change
+    /// re-plans every NIMService) builds it once.
+    cached: Mutex<Option<(u64, ClusterSnapshot)>>,
 }
 
 type ChildStore = (ApiResource, Store<DynamicObject>);
@@ -108,11 +114,15 @@ fn lock<T>(l: &Mutex<T>) -> MutexGuard<'_, T> {
     l.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Run a reflector for `api` into `writer`, calling `hook` with every touched object. When
+/// `version` is given it is bumped after every watch event has reached the store (including a
+/// relist's swap), so a snapshot cached at an older version is never served again.
 fn spawn<K>(
     api: Api<K>,
     cfg: watcher::Config,
     writer: reflector::store::Writer<K>,
     hook: OnChange<K>,
+    version: Option<Arc<AtomicU64>>,
 ) -> JoinHandle<()>
 where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
@@ -121,6 +131,11 @@ where
     tokio::spawn(async move {
         reflector(writer, watcher(api, cfg))
             .default_backoff()
+            .inspect(move |_| {
+                if let Some(v) = &version {
+                    v.fetch_add(1, Ordering::SeqCst);
+                }
+            })
             .touched_objects()
             .for_each(|r| {
                 match r {
@@ -138,10 +153,11 @@ fn spawn_dynamic(
     ar: ApiResource,
     cfg: watcher::Config,
     hook: OnChange<DynamicObject>,
+    version: Option<Arc<AtomicU64>>,
 ) -> (Store<DynamicObject>, JoinHandle<()>) {
     let writer = reflector::store::Writer::new(ar);
     let reader = writer.as_reader();
-    let task = spawn(api, cfg, writer, hook);
+    let task = spawn(api, cfg, writer, hook, version);
     (reader, task)
 }
 
@@ -150,6 +166,7 @@ fn typed_store<K>(
     cfg: watcher::Config,
     hook: OnChange<K>,
     tasks: &mut Vec<JoinHandle<()>>,
+    version: Option<Arc<AtomicU64>>,
 ) -> Store<K>
 where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
@@ -157,7 +174,7 @@ where
 {
     let writer = reflector::store::Writer::default();
     let reader = writer.as_reader();
-    tasks.push(spawn(api, cfg, writer, hook));
+    tasks.push(spawn(api, cfg, writer, hook, version));
     reader
 }
 
@@ -186,41 +203,50 @@ impl KubeObserver {
         hooks: ChangeHooks,
     ) -> Result<Self> {
         let mut tasks = Vec::new();
+        // Bumped by every watch the snapshot reads (Nodes, Pods, NIMCaches, ConfigMaps,
+        // ClusterPolicies).
+        let version = Arc::new(AtomicU64::new(0));
         let nodes = typed_store(
             Api::<Node>::all(client.clone()),
             watcher::Config::default(),
             hooks.node.clone(),
             &mut tasks,
+            Some(version.clone()),
         );
         let pods = typed_store(
             Api::<Pod>::all(client.clone()),
             watcher::Config::default(),
             hooks.pod.clone(),
             &mut tasks,
+            Some(version.clone()),
         );
         let caches = typed_store(
             scoped::<NIMCache>(&client, namespace),
             watcher::Config::default(),
             hooks.cache.clone(),
             &mut tasks,
+            Some(version.clone()),
         );
         let services = typed_store(
             scoped::<NIMService>(&client, namespace),
             watcher::Config::default(),
             hooks.service.clone(),
             &mut tasks,
+            None,
         );
         let pipelines = typed_store(
             scoped::<NIMPipeline>(&client, namespace),
             watcher::Config::default(),
             Arc::new(|_| {}),
             &mut tasks,
+            None,
         );
         let builds = typed_store(
             scoped::<NIMBuild>(&client, namespace),
             watcher::Config::default(),
             Arc::new(|_| {}),
             &mut tasks,
+            None,
         );
 
         let policy_gvk = GroupVersionKind::gvk("nvidia.com", "v1", "ClusterPolicy");
@@ -232,6 +258,7 @@ impl KubeObserver {
                     ar.clone(),
                     watcher::Config::default(),
                     Arc::new(|_| {}),
+                    Some(version.clone()),
                 );
                 tasks.push(task);
                 Some((ar, store))
@@ -252,6 +279,8 @@ impl KubeObserver {
             tasks: Mutex::new(tasks),
             namespace: namespace.map(str::to_owned),
             child_hook: hooks.child,
+            version,
+            cached: Mutex::default(),
         };
         observer.discover_kinds(false).await;
         Ok(observer)
@@ -287,7 +316,10 @@ impl KubeObserver {
                     None => Api::all_with(self.client.clone(), &ar),
                 };
                 let cfg = watcher::Config::default().labels(MANAGED_BY_SELECTOR);
-                let (store, task) = spawn_dynamic(api, ar.clone(), cfg, self.child_hook.clone());
+                // Only manifest ConfigMaps, of all children, are part of the snapshot.
+                let version = (kind.kind == "ConfigMap").then(|| self.version.clone());
+                let (store, task) =
+                    spawn_dynamic(api, ar.clone(), cfg, self.child_hook.clone(), version);
                 lock(&self.tasks).push(task);
                 if wait_ready {
                     let _ =
@@ -302,6 +334,68 @@ impl KubeObserver {
             added += 1;
         }
         added
+    }
+
+    /// Build a snapshot from the watch caches (see [`Observe::snapshot`], which caches it).
+    fn build_snapshot(&self) -> ClusterSnapshot {
+        // Manifest ConfigMaps and the ClusterPolicy go through the planner's own parser.
+        let mut objects: Vec<Value> = Vec::new();
+        let config_maps = read(&self.children)
+            .get(&("v1".to_string(), "ConfigMap".to_string()))
+            .cloned();
+        if let Some((ar, store)) = config_maps {
+            objects.extend(
+                store
+                    .state()
+                    .iter()
+                    .filter(|cm| {
+                        cm.metadata
+                            .name
+                            .as_deref()
+                            .is_some_and(|n| n.ends_with(nim_planner::snapshot::MANIFEST_SUFFIX))
+                    })
+                    .filter_map(|cm| typed_dynamic(cm.as_ref(), &ar)),
+            );
+        }
+        if let Some((ar, p)) = &self.policies {
+            objects.extend(
+                p.state()
+                    .iter()
+                    .filter_map(|o| typed_dynamic(o.as_ref(), ar)),
+            );
+        }
+        let mut snap = ClusterSnapshot::from_objects(&objects);
+        let mut nodes: Vec<Node> = self
+            .nodes
+            .state()
+            .iter()
+            .map(|n| n.as_ref().clone())
+            .collect();
+        nodes.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        let mut pods: Vec<Pod> = self
+            .pods
+            .state()
+            .iter()
+            .map(|p| p.as_ref().clone())
+            .collect();
+        pods.sort_by(|a, b| {
+            (&a.metadata.namespace, &a.metadata.name)
+                .cmp(&(&b.metadata.namespace, &b.metadata.name))
+        });
+        let mut inventory = nim_types::inventory::ClusterInventory::from_objects(&nodes, &pods);
+        if let Some(cp) = &snap.cluster_policy {
+            inventory.cluster_policy = Some(cp.state);
+        }
+        snap.inventory = Arc::new(inventory);
+        snap.pods = pods.into();
+        for c in self.caches.state() {
+            let key = nim_planner::snapshot::key(
+                c.metadata.namespace.as_deref().unwrap_or_default(),
+                c.metadata.name.as_deref().unwrap_or_default(),
+            );
+            snap.nim_caches.insert(key, c.as_ref().clone());
+        }
+        snap
     }
 
     /// The child watch caches (cheap clones), so no lock is held across an await.
@@ -398,63 +492,15 @@ fn controller_uid(meta: &Value) -> Option<&str> {
 
 impl Observe for KubeObserver {
     fn snapshot(&self) -> ClusterSnapshot {
-        // Manifest ConfigMaps and the ClusterPolicy go through the planner's own parser.
-        let mut objects: Vec<Value> = Vec::new();
-        let config_maps = read(&self.children)
-            .get(&("v1".to_string(), "ConfigMap".to_string()))
-            .cloned();
-        if let Some((ar, store)) = config_maps {
-            objects.extend(
-                store
-                    .state()
-                    .iter()
-                    .filter(|cm| {
-                        cm.metadata
-                            .name
-                            .as_deref()
-                            .is_some_and(|n| n.ends_with(nim_planner::snapshot::MANIFEST_SUFFIX))
-                    })
-                    .filter_map(|cm| typed_dynamic(cm.as_ref(), &ar)),
-            );
+        // Read the version first: an event after this point makes the cached copy stale.
+        let version = self.version.load(Ordering::SeqCst);
+        if let Some((v, snap)) = lock(&self.cached).as_ref()
+            && *v == version
+        {
+            return snap.clone();
         }
-        if let Some((ar, p)) = &self.policies {
-            objects.extend(
-                p.state()
-                    .iter()
-                    .filter_map(|o| typed_dynamic(o.as_ref(), ar)),
-            );
-        }
-        let mut snap = ClusterSnapshot::from_objects(&objects);
-        let mut nodes: Vec<Node> = self
-            .nodes
-            .state()
-            .iter()
-            .map(|n| n.as_ref().clone())
-            .collect();
-        nodes.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
-        let mut pods: Vec<Pod> = self
-            .pods
-            .state()
-            .iter()
-            .map(|p| p.as_ref().clone())
-            .collect();
-        pods.sort_by(|a, b| {
-            (&a.metadata.namespace, &a.metadata.name)
-                .cmp(&(&b.metadata.namespace, &b.metadata.name))
-        });
-        let mut inventory = nim_types::inventory::ClusterInventory::from_objects(&nodes, &pods);
-        if let Some(cp) = &snap.cluster_policy {
-            inventory.cluster_policy = Some(cp.state);
-        }
-        snap.inventory = Arc::new(inventory);
-        snap.pods = pods;
-        for c in self.caches.state() {
-            let key = nim_planner::snapshot::key(
-                c.metadata.namespace.as_deref().unwrap_or_default(),
-                c.metadata.name.as_deref().unwrap_or_default(),
-            );
-            snap.nim_caches.insert(key, c.as_ref().clone());
-        }
+        let snap = self.build_snapshot();
+        *lock(&self.cached) = Some((version, snap.clone()));
         snap
     }
 
