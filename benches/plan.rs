@@ -1,5 +1,6 @@
 //! Planner throughput: `plan(&input, &snapshot)` for 10 / 100 / 1,000 NIMServices against
-//! 50 / 500 / 5,000 nodes, and `ClusterSnapshot::from_objects` for 5,000 nodes.
+//! 50 / 500 / 5,000 nodes, one NIMService against each cluster (the operator's per-reconcile
+//! plan), and `ClusterSnapshot::from_objects` for 5,000 nodes.
 //!
 //! Inputs are generated deterministically from indices (no randomness) and built outside the
 //! timed closures. Run with `cargo bench --bench plan`. `cargo test --all-targets` runs this
@@ -458,5 +459,31 @@ fn bench_snapshot(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_plan, bench_snapshot);
+/// What the operator does per NIMService reconcile: plan one service against the whole cluster. A Node change re-plans every NIMService this way, one reconcile each.
+fn bench_plan_one(c: &mut Criterion) {
+    let mut group = c.benchmark_group("plan_one_service");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(5));
+    let node_counts: &[usize] = if measuring() {
+        &NODE_COUNTS
+    } else {
+        &NODE_COUNTS[..2]
+    };
+    for &nodes in node_counts {
+        let (mut input, snapshot) = build(nodes, 1_000);
+        // As the NIMService controller plans: the one service; its NIMCache comes from the
+        // cluster. The first service runs an explicit H100 profile.
+        input.services.truncate(1);
+        input.caches.clear();
+        group.throughput(Throughput::Elements(1));
+        group.bench_with_input(
+            BenchmarkId::new("nodes", nodes),
+            &(input, snapshot),
+            |b, (input, snapshot)| b.iter(|| plan(black_box(input), black_box(snapshot))),
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_plan, bench_plan_one, bench_snapshot);
 criterion_main!(benches);
