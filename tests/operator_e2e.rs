@@ -881,13 +881,24 @@ async fn a_multi_node_service_gets_its_mpi_ssh_key_once() {
     use k8s_openapi::api::core::v1::Secret;
     let ns = TestNamespace::new("e2e-mpi").await;
     let client = ns.client();
+    // Dedicated GPU nodes: the shared ones may be full of other tests' pods.
+    let pool = ns.name().to_string();
+    let mut nodes = TestNodes::new(&client);
+    for i in 0..2 {
+        nodes
+            .add(
+                "l40s-vgpu-0",
+                &format!("{pool}-l40s-{i}"),
+                &[("nim-e2e/pool", &pool)],
+            )
+            .await;
+    }
     let kubeconfig = install_rbac(&client, ns.name()).await;
     let _op = OperatorProcess::start(&kubeconfig, ns.name(), "mpi").await;
-    let yaml = service_yaml(
-        "mn",
-        "  replicas: 1\n  multiNode:\n    parallelism:\n      tensor: 1\n      pipeline: 2\n",
-    )
-    .replace(
+    let extra = format!(
+        "  replicas: 1\n  nodeSelector:\n    nim-e2e/pool: {pool}\n  multiNode:\n    parallelism:\n      tensor: 1\n      pipeline: 2\n"
+    );
+    let yaml = service_yaml("mn", &extra).replace(
         "    emptyDir: {}\n",
         "    pvc:\n      create: true\n      size: 50Gi\n      volumeAccessMode: ReadWriteMany\n",
     );
@@ -979,6 +990,16 @@ async fn a_crd_installed_after_the_start_is_picked_up() {
         }
     })
     .await;
+    // A dedicated GPU node: the shared ones may be full of other tests' pods.
+    let pool = ns.name().to_string();
+    let mut nodes = TestNodes::new(&client);
+    nodes
+        .add(
+            "l40s-vgpu-0",
+            &format!("{pool}-l40s-0"),
+            &[("nim-e2e/pool", &pool)],
+        )
+        .await;
     let kubeconfig = install_rbac(&client, ns.name()).await;
     let _op = OperatorProcess::start_with(
         &kubeconfig,
@@ -987,7 +1008,10 @@ async fn a_crd_installed_after_the_start_is_picked_up() {
         &["--discovery-interval", "1"],
     )
     .await;
-    let yaml = service_yaml("ks", "  replicas: 1\n  inferencePlatform: kserve\n");
+    let extra = format!(
+        "  replicas: 1\n  nodeSelector:\n    nim-e2e/pool: {pool}\n  inferencePlatform: kserve\n"
+    );
+    let yaml = service_yaml("ks", &extra);
     create_yaml(&client, ns.name(), &yaml)
         .await
         .expect("create");

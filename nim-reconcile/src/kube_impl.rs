@@ -11,7 +11,9 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::{Node, ObjectReference, Pod};
-use kube::api::{Api, DeleteParams, DynamicObject, LogParams, Patch, PatchParams, Preconditions};
+use kube::api::{
+    Api, DeleteParams, DynamicObject, LogParams, Patch, PatchParams, PostParams, Preconditions,
+};
 use kube::core::GroupVersionKind;
 use kube::discovery::ApiResource;
 use kube::runtime::events::{Event as KubeEvent, EventType as KubeEventType, Recorder, Reporter};
@@ -650,6 +652,26 @@ impl Apply for KubeApplier {
                 .await
                 .map_err(|e| rejected("apply", &id, e))?;
             Ok(())
+        }
+        .boxed()
+    }
+
+    fn create<'a>(&'a self, obj: &'a Value) -> BoxFuture<'a, Result<()>> {
+        async move {
+            let id = crate::pipeline::object_id(obj, "");
+            let api = self.api(&id.api_version, &id.kind, &id.namespace);
+            let object: DynamicObject = serde_json::from_value(obj.clone())?;
+            let pp = PostParams {
+                field_manager: Some(self.field_manager.clone()),
+                ..Default::default()
+            };
+            tracing::debug!(kind = %id.kind, namespace = %id.namespace, name = %id.name, "create");
+            match api.create(&pp, &object).await {
+                Ok(_) => Ok(()),
+                // Already there (the watch cache had not seen it yet): it is never replaced.
+                Err(kube::Error::Api(s)) if s.code == 409 => Ok(()),
+                Err(e) => Err(rejected("create", &id, e)),
+            }
         }
         .boxed()
     }

@@ -220,6 +220,18 @@ impl Apply for MemoryCluster {
         .boxed()
     }
 
+    fn create<'a>(&'a self, obj: &'a Value) -> BoxFuture<'a, Result<()>> {
+        async move {
+            let id = object_id(obj, "default");
+            if self.get(&id).is_none() {
+                self.put(obj.clone());
+            }
+            self.record("create", &id);
+            Ok(())
+        }
+        .boxed()
+    }
+
     fn delete<'a>(&'a self, id: &'a ObjectId, _uid: &'a str) -> BoxFuture<'a, Result<()>> {
         async move {
             self.lock().objects.remove(id);

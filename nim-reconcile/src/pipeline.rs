@@ -152,16 +152,19 @@ impl Reconciler {
                 });
             }
             let hash = desired_hash(obj);
-            if let Some(observed) = self.observe.get(&id) {
-                let create_only =
-                    kinds::find(&id.api_version, &id.kind).is_some_and(|k| k.create_only);
-                if create_only || applied_hash(&observed) == Some(hash.as_str()) {
-                    continue;
-                }
+            let create_only = kinds::find(&id.api_version, &id.kind).is_some_and(|k| k.create_only);
+            if let Some(observed) = self.observe.get(&id)
+                && (create_only || applied_hash(&observed) == Some(hash.as_str()))
+            {
+                continue;
             }
             let mut obj = obj.clone();
             set_annotation(&mut obj, APPLIED_HASH_ANNOTATION, &hash);
-            self.apply.apply(&obj).await?;
+            if create_only {
+                self.apply.create(&obj).await?;
+            } else {
+                self.apply.apply(&obj).await?;
+            }
             writes += 1;
         }
         for child in self.observe.owned_by(namespace, owner_uid) {

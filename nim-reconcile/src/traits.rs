@@ -46,6 +46,13 @@ pub trait Observe: Send + Sync {
 pub trait Apply: Send + Sync {
     /// Server-side apply of a whole desired object (creates it when absent).
     fn apply<'a>(&'a self, obj: &'a Value) -> BoxFuture<'a, Result<()>>;
+    /// Create an object that is never updated (a Job, a Pod, a PVC, a Secret with a generated
+    /// key); one that already exists is left as it is and counts as success, so a reconcile
+    /// that runs before its watch cache has seen the object cannot replace it. The default
+    /// applies the object, for appliers where creating and applying are the same.
+    fn create<'a>(&'a self, obj: &'a Value) -> BoxFuture<'a, Result<()>> {
+        self.apply(obj)
+    }
     /// Delete an object, only if it still has this uid (a precondition, so a re-created
     /// object of the same name is never deleted by mistake).
     fn delete<'a>(&'a self, id: &'a ObjectId, uid: &'a str) -> BoxFuture<'a, Result<()>>;

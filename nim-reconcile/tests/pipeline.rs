@@ -496,3 +496,78 @@ async fn a_multi_node_mpi_service_gets_its_ssh_key_secret_once() {
     let again = c.get(&id("Secret", "llama-70b-mn-ssh-pk")).expect("Secret");
     assert_eq!(again["stringData"]["private.key"], pem.as_str());
 }
+
+/// An observer whose watch cache has not seen any Secret yet (the cluster has them).
+struct LaggingSecrets(Arc<MemoryCluster>);
+
+impl Observe for LaggingSecrets {
+    fn snapshot(&self) -> nim_planner::snapshot::ClusterSnapshot {
+        self.0.snapshot()
+    }
+    fn get(&self, id: &ObjectId) -> Option<Value> {
+        (id.kind != "Secret").then(|| self.0.get(id)).flatten()
+    }
+    fn owned_by(&self, namespace: &str, owner_uid: &str) -> Vec<Value> {
+        self.0
+            .owned_by(namespace, owner_uid)
+            .into_iter()
+            .filter(|o| o["kind"] != "Secret")
+            .collect()
+    }
+    fn serves(&self, api_version: &str, kind: &str) -> bool {
+        self.0.serves(api_version, kind)
+    }
+    fn pod_logs<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> futures::future::BoxFuture<'a, nim_reconcile::error::Result<String>> {
+        self.0.pod_logs(namespace, name)
+    }
+}
+
+/// A reconcile that runs before the watch cache has seen the new SSH key Secret makes another
+/// key, but only creates: the Secret already in the cluster keeps its first key.
+#[tokio::test]
+async fn a_lagging_watch_cache_never_replaces_the_mpi_ssh_key() {
+    let (c, _) = setup(VKS, &[]);
+    c.put(json!({
+        "apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMService",
+        "metadata": {"name": "mn", "namespace": "default", "uid": "svc-uid", "generation": 1},
+        "spec": {
+            "image": {"repository": "nvcr.io/nim/meta/llama-3.1-8b-instruct", "tag": "1.8.0"},
+            "replicas": 1,
+            "storage": {"pvc": {"create": true, "size": "50Gi",
+                                "volumeAccessMode": "ReadWriteMany"}},
+            "resources": {"limits": {"nvidia.com/gpu": "1"}},
+            "multiNode": {"parallelism": {"tensor": 1, "pipeline": 2}},
+            "expose": {"service": {"port": 8000}}
+        }
+    }));
+    let r = Reconciler::new(
+        Arc::new(LaggingSecrets(c.clone())),
+        c.clone(),
+        c.clone(),
+        c.clone(),
+    );
+    let svc = || typed::<NIMService>(&c, "NIMService", "mn");
+    let key = || {
+        c.get(&id("Secret", "mn-ssh-pk"))
+            .expect("Secret")
+            .pointer("/stringData/private.key")
+            .and_then(Value::as_str)
+            .expect("private.key")
+            .to_string()
+    };
+    nimservice::reconcile(&r, &svc()).await.expect("svc");
+    let first = key();
+    c.clear_writes();
+    nimservice::reconcile(&r, &svc()).await.expect("svc");
+    assert!(
+        c.writes()
+            .contains(&"create Secret default/mn-ssh-pk".to_string()),
+        "the unseen Secret is created again: {:?}",
+        c.writes()
+    );
+    assert_eq!(key(), first, "the first key stays");
+}
