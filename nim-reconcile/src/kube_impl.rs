@@ -405,7 +405,9 @@ impl KubeObserver {
         read(&self.children).values().cloned().collect()
     }
 
-    /// Wait until every watch has listed once.
+    /// Wait until every watch has listed once; child kinds and the ClusterPolicy get at most
+    /// 30 s each (a kind that cannot list, e.g. its CRD is being deleted, must not keep the
+    /// operator from starting).
     pub async fn wait_synced(&self) {
         let _ = self.nodes.wait_until_ready().await;
         let _ = self.pods.wait_until_ready().await;
@@ -413,11 +415,23 @@ impl KubeObserver {
         let _ = self.services.wait_until_ready().await;
         let _ = self.pipelines.wait_until_ready().await;
         let _ = self.builds.wait_until_ready().await;
-        for (_, store) in self.child_stores() {
-            let _ = store.wait_until_ready().await;
+        // A child kind whose CRD is being removed (discovery still lists it, the list gets 404)
+        // would never list: wait a bounded time, then go on without it. Its watch keeps
+        // retrying, and applying that kind fails like any unavailable API.
+        for (ar, store) in self.child_stores() {
+            if tokio::time::timeout(NEW_KIND_SYNC_TIMEOUT, store.wait_until_ready())
+                .await
+                .is_err()
+            {
+                tracing::warn!(kind = %ar.kind, api_version = %ar.api_version, "watch has not listed in 30 s; going on without it");
+            }
         }
-        if let Some((_, p)) = &self.policies {
-            let _ = p.wait_until_ready().await;
+        if let Some((ar, p)) = &self.policies
+            && tokio::time::timeout(NEW_KIND_SYNC_TIMEOUT, p.wait_until_ready())
+                .await
+                .is_err()
+        {
+            tracing::warn!(kind = %ar.kind, "watch has not listed in 30 s; going on without it");
         }
     }
 
