@@ -193,6 +193,23 @@ impl TestNodes {
     }
 }
 
+/// `count` copies of the fixture's L40S vGPU node labelled `nim-e2e/pool=<pool>`, named
+/// `<pool>-l40s-<i>`: a test selects them with a nodeSelector, so its pods never compete with
+/// other tests' pods for the shared nodes.
+async fn l40s_pool(client: &Client, pool: &str, count: usize) -> TestNodes {
+    let mut nodes = TestNodes::new(client);
+    for i in 0..count {
+        nodes
+            .add(
+                "l40s-vgpu-0",
+                &format!("{pool}-l40s-{i}"),
+                &[("nim-e2e/pool", pool)],
+            )
+            .await;
+    }
+    nodes
+}
+
 impl Drop for TestNodes {
     fn drop(&mut self) {
         let names = std::mem::take(&mut self.names);
@@ -433,16 +450,7 @@ async fn tp2_on_l40s_only_explains_then_converges_on_h100() {
     let ns = TestNamespace::new("e2e-l40s").await;
     let client = ns.client();
     let pool = ns.name().to_string();
-    let mut nodes = TestNodes::new(&client);
-    for i in 0..2 {
-        nodes
-            .add(
-                "l40s-vgpu-0",
-                &format!("{pool}-l40s-{i}"),
-                &[("nim-e2e/pool", &pool)],
-            )
-            .await;
-    }
+    let mut nodes = l40s_pool(&client, &pool, 2).await;
     let kubeconfig = install_rbac(&client, ns.name()).await;
     let _op = OperatorProcess::start(&kubeconfig, ns.name(), "l40s").await;
     let extra = format!("  replicas: 1\n  nodeSelector:\n    nim-e2e/pool: {pool}\n");
@@ -883,16 +891,7 @@ async fn a_multi_node_service_gets_its_mpi_ssh_key_once() {
     let client = ns.client();
     // Dedicated GPU nodes: the shared ones may be full of other tests' pods.
     let pool = ns.name().to_string();
-    let mut nodes = TestNodes::new(&client);
-    for i in 0..2 {
-        nodes
-            .add(
-                "l40s-vgpu-0",
-                &format!("{pool}-l40s-{i}"),
-                &[("nim-e2e/pool", &pool)],
-            )
-            .await;
-    }
+    let _nodes = l40s_pool(&client, &pool, 2).await;
     let kubeconfig = install_rbac(&client, ns.name()).await;
     let _op = OperatorProcess::start(&kubeconfig, ns.name(), "mpi").await;
     let extra = format!(
@@ -992,14 +991,7 @@ async fn a_crd_installed_after_the_start_is_picked_up() {
     .await;
     // A dedicated GPU node: the shared ones may be full of other tests' pods.
     let pool = ns.name().to_string();
-    let mut nodes = TestNodes::new(&client);
-    nodes
-        .add(
-            "l40s-vgpu-0",
-            &format!("{pool}-l40s-0"),
-            &[("nim-e2e/pool", &pool)],
-        )
-        .await;
+    let _nodes = l40s_pool(&client, &pool, 1).await;
     let kubeconfig = install_rbac(&client, ns.name()).await;
     let _op = OperatorProcess::start_with(
         &kubeconfig,

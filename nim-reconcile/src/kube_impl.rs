@@ -418,20 +418,13 @@ impl KubeObserver {
         // A child kind whose CRD is being removed (discovery still lists it, the list gets 404)
         // would never list: wait a bounded time, then go on without it. Its watch keeps
         // retrying, and applying that kind fails like any unavailable API.
-        for (ar, store) in self.child_stores() {
+        for (ar, store) in self.child_stores().into_iter().chain(self.policies.clone()) {
             if tokio::time::timeout(NEW_KIND_SYNC_TIMEOUT, store.wait_until_ready())
                 .await
                 .is_err()
             {
                 tracing::warn!(kind = %ar.kind, api_version = %ar.api_version, "watch has not listed in 30 s; going on without it");
             }
-        }
-        if let Some((ar, p)) = &self.policies
-            && tokio::time::timeout(NEW_KIND_SYNC_TIMEOUT, p.wait_until_ready())
-                .await
-                .is_err()
-        {
-            tracing::warn!(kind = %ar.kind, "watch has not listed in 30 s; going on without it");
         }
     }
 
